@@ -1,0 +1,195 @@
+"""kit.toml: the shop's settings, with documented defaults, validated at start.
+
+A wrong key or value fails at once with the key, the value and what was expected, so a
+typo never silently falls back to a default. Found at --config, else KIT_CONFIG, else
+./kit.toml; without a file every default holds. kit.example.toml shows every key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kit.errors import ConfigError
+from kit.models import HUMAN_ROLES, Role, Warehouse, WarehouseKind
+
+BUILTIN_CARRIERS = ("yto", "sf", "zto", "sto", "yunda", "jd", "ems", "jt", "deppon",
+                    "self", "none", "dropship")
+PLATFORMS = ("taobao", "tmall", "mall", "other")
+DEADLINE_POLICIES = ("taobao", "tmall", "mall")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of kit.toml: its type, default, allowed values and meaning."""
+
+    kind: type
+    default: Any
+    doc: str
+    choices: tuple[str, ...] | None = None
+    item: type | None = None  # element type of a list
+
+
+_SENDER = {
+    "name": Setting(str, "示例小店发货部", "sender name printed on waybills (S26b)"),
+    "mobile": Setting(str, "", "sender mobile printed on waybills"),
+    "province": Setting(str, "浙江省", "sender province"),
+    "city": Setting(str, "杭州市", "sender city"),
+    "district": Setting(str, "余杭区", "sender district"),
+    "detail": Setting(str, "", "sender street address"),
+    "postcode": Setting(str, "", "sender postcode"),
+}
+_WAREHOUSE = {
+    "code": Setting(str, None, "short id, e.g. hq"),
+    "name": Setting(str, None, "name staff know it by"),
+    "kind": Setting(str, None, "hq, store or supplier (S17)", choices=tuple(WarehouseKind)),
+    "province": Setting(str, None, "province it ships from"),
+    "city": Setting(str, "", "city it ships from"),
+    "serves": Setting(list, [], "provinces it serves best, nearest first", item=str),
+}
+SPEC: dict[str, dict[str, Any]] = {
+    "shop": {
+        "name": Setting(str, "示例小店", "the shop's name on documents"),
+        "platform": Setting(str, "taobao", "where orders come from", choices=PLATFORMS),
+        "deadline_policy": Setting(str, "taobao", "ship-by rule: taobao (S1), tmall (S5b), "
+                                   "mall (S19)", choices=DEADLINE_POLICIES),
+        "local_user": Setting(str, "店长", "who acts when the dashboards run on localhost"),
+        "sender": _SENDER,
+    },
+    "shipping": {
+        "default_carrier": Setting(str, "yto", "carrier unless an order says otherwise (S5)",
+                                   choices=BUILTIN_CARRIERS),
+    },
+    "review": {
+        "gift_keywords": Setting(list, ["送礼", "送人", "礼物", "生日", "不要价格", "别放价格",
+                                        "不放价格", "不要发票"],
+                                 "words in a buyer message that mark a present (S26)", item=str),
+    },
+}
+DEFAULT_STAFF = {"店长": Role.SUPERVISOR}
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The sender address set before the first shipment (S26b)."""
+
+    name: str
+    mobile: str
+    province: str
+    city: str
+    district: str
+    detail: str
+    postcode: str
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated settings of one shop."""
+
+    shop_name: str = SPEC["shop"]["name"].default
+    platform: str = SPEC["shop"]["platform"].default
+    deadline_policy: str = SPEC["shop"]["deadline_policy"].default
+    local_user: str = SPEC["shop"]["local_user"].default
+    sender: Sender = field(default_factory=lambda: Sender(**{k: s.default for k, s in _SENDER.items()}))
+    default_carrier: str = SPEC["shipping"]["default_carrier"].default
+    gift_keywords: tuple[str, ...] = tuple(SPEC["review"]["gift_keywords"].default)
+    warehouses: tuple[Warehouse, ...] = ()
+    staff: dict[str, Role] = field(default_factory=lambda: dict(DEFAULT_STAFF))
+    source: str | None = None
+
+
+def _type_name(kind: type, item: type | None = None) -> str:
+    names = {str: "text", int: "integer", bool: "true/false", list: "list", dict: "table"}
+    return f"list of {names[item]}" if kind is list and item else names.get(kind, kind.__name__)
+
+
+def _check(key: str, value: Any, setting: Setting) -> Any:
+    if not isinstance(value, setting.kind) or (setting.kind is int and isinstance(value, bool)):
+        raise ConfigError("config.bad_type", key=key, value=repr(value),
+                          expected=_type_name(setting.kind, setting.item))
+    if setting.item is not None:
+        for element in value:
+            if not isinstance(element, setting.item):
+                raise ConfigError("config.bad_type", key=key, value=repr(element),
+                                  expected=_type_name(setting.kind, setting.item))
+    if setting.choices is not None and value not in setting.choices:
+        raise ConfigError("config.bad_choice", key=key, value=repr(value),
+                          expected=", ".join(setting.choices))
+    return value
+
+
+def _section(prefix: str, data: Any, spec: dict[str, Any], required: bool = False) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ConfigError("config.bad_type", key=prefix, value=repr(data), expected="table")
+    unknown = sorted(set(data) - set(spec))
+    if unknown:
+        raise ConfigError("config.unknown_key", key=f"{prefix}.{unknown[0]}",
+                          expected=", ".join(spec))
+    out: dict[str, Any] = {}
+    for name, setting in spec.items():
+        key = f"{prefix}.{name}" if prefix else name
+        if isinstance(setting, dict):
+            out[name] = _section(key, data.get(name, {}), setting)
+        elif name in data:
+            out[name] = _check(key, data[name], setting)
+        elif required and setting.default is None:
+            raise ConfigError("config.missing_key", key=key, expected=setting.doc)
+        else:
+            out[name] = setting.default
+    return out
+
+
+def parse(data: dict[str, Any], source: str | None = None) -> Config:
+    """Validate a parsed kit.toml and return the Config."""
+    top = {**SPEC, "staff": None, "warehouses": None}
+    unknown = sorted(set(data) - set(top))
+    if unknown:
+        raise ConfigError("config.unknown_key", key=unknown[0], expected=", ".join(top))
+    values = _section("", {k: v for k, v in data.items() if k in SPEC}, SPEC)
+    staff_data = data.get("staff", {name: str(role) for name, role in DEFAULT_STAFF.items()})
+    if not isinstance(staff_data, dict):
+        raise ConfigError("config.bad_type", key="staff", value=repr(staff_data), expected="table")
+    human = tuple(sorted(str(r) for r in HUMAN_ROLES))
+    staff = {name: Role(_check(f"staff.{name}", role, Setting(str, None, "", choices=human)))
+             for name, role in staff_data.items()}
+    rows = data.get("warehouses", [])
+    if not isinstance(rows, list):
+        raise ConfigError("config.bad_type", key="warehouses", value=repr(rows),
+                          expected="array of tables [[warehouses]]")
+    warehouses = []
+    for i, row in enumerate(rows):
+        w = _section(f"warehouses[{i}]", row, _WAREHOUSE, required=True)
+        warehouses.append(Warehouse(w["code"], w["name"], WarehouseKind(w["kind"]), w["province"],
+                                    w["city"], tuple(w["serves"])))
+    codes = [w.code for w in warehouses]
+    if len(set(codes)) != len(codes):
+        dup = next(c for c in codes if codes.count(c) > 1)
+        raise ConfigError("config.duplicate", key="warehouses.code", value=dup)
+    shop, sender = values["shop"], values["shop"]["sender"]
+    return Config(
+        shop_name=shop["name"], platform=shop["platform"], deadline_policy=shop["deadline_policy"],
+        local_user=shop["local_user"], sender=Sender(**sender),
+        default_carrier=values["shipping"]["default_carrier"],
+        gift_keywords=tuple(values["review"]["gift_keywords"]),
+        warehouses=tuple(warehouses), staff=staff, source=source,
+    )
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Read and validate kit.toml from `path`, KIT_CONFIG or ./kit.toml; defaults without one."""
+    explicit = path or os.environ.get("KIT_CONFIG")
+    candidate = Path(explicit) if explicit else Path("kit.toml")
+    if not candidate.exists():
+        if explicit:
+            raise ConfigError("config.file_missing", path=str(candidate))
+        return Config()
+    try:
+        data = tomllib.loads(candidate.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config.bad_toml", path=str(candidate), detail=str(exc)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("config.not_utf8", path=str(candidate)) from None
+    return parse(data, source=str(candidate))

@@ -1,0 +1,35 @@
+"""Who may do what beyond state changes (those are in kit.lifecycle's table)."""
+
+from __future__ import annotations
+
+from kit.errors import PermissionDenied
+from kit.i18n import t
+from kit.models import Role, StaffMember
+
+P, A, W, L, S, AN, AD, SYS = (Role.PRESALE, Role.AFTERSALE, Role.WAREHOUSE, Role.LOGISTICS,
+                              Role.SUPERVISOR, Role.ANALYST, Role.ADMIN, Role.SYSTEM)
+
+ACTIONS: dict[str, frozenset[Role]] = {
+    # registering orders: after-sales registers them (seed), pre-sales passes them on
+    "insert_orders": frozenset({P, A, S, AD, SYS}),
+    # writing staff and warehouses from kit.toml into the database
+    "sync_settings": frozenset({S, AD, SYS}),
+    # generating the demo shop
+    "seed_demo": frozenset({AD, S, SYS}),
+    # reading: everyone with a role, analysts included
+    "read": frozenset(Role),
+}
+
+
+def require(actor: StaffMember | None, action: str) -> StaffMember:
+    """Return the actor when their role may perform `action`; raise PermissionDenied otherwise."""
+    label = t(f"action.{action}")
+    if actor is None:
+        raise PermissionDenied("permission.no_actor", action=label)
+    allowed = ACTIONS[action]
+    if not actor.active or actor.role not in allowed:
+        raise PermissionDenied(
+            "lifecycle.permission_denied", actor=actor.name, role=Role(actor.role).label,
+            action=label, allowed="、".join(sorted(r.label for r in allowed if r is not SYS)),
+        )
+    return actor

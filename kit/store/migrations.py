@@ -1,0 +1,90 @@
+"""Versioned schema migrations: a new database is created at the newest version, an older
+one is upgraded step by step in one transaction, keeping its data.
+
+To change the schema: edit kit.store.schema, then append a Migration whose `upgrade`
+brings the previous version's tables to the new shape (ALTER, backfill). A test builds
+a database at every earlier version and checks the upgrade lands on kit.store.schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from kit import clock
+from kit.errors import StoreError
+from kit.store import schema
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema version: its number, what it changes, and how to upgrade to it."""
+
+    version: int
+    description: str
+    upgrade: Callable[[sa.Connection], None] | None = None  # None: only ever created fresh
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(
+        1,
+        "initial schema: staff, batches, SKUs, warehouses, stock levels, orders and lines, "
+        "shipments, parcels, tracking events, after-sale cases, audit",
+    ),
+]
+
+
+def latest_version(migrations: list[Migration] | None = None) -> int:
+    """The version this kit's schema is at."""
+    return max(m.version for m in (migrations or MIGRATIONS))
+
+
+def current_version(conn: sa.Connection) -> int | None:
+    """The database's schema version, or None when it holds no kit schema yet."""
+    if not sa.inspect(conn).has_table(schema.kit_schema.name):
+        return None
+    return conn.execute(sa.select(sa.func.max(schema.kit_schema.c.version))).scalar()
+
+
+def check_version(version: int | None, url: str, migrations: list[Migration] | None = None) -> None:
+    """Refuse a database whose schema is newer than this kit knows."""
+    latest = latest_version(migrations)
+    if version is not None and version > latest:
+        raise StoreError("store.schema_too_new", url=url, version=version, latest=latest)
+
+
+def upgrade(conn: sa.Connection, url: str, migrations: list[Migration] | None = None) -> list[int]:
+    """Create or upgrade the schema inside the caller's (write-locked) transaction.
+
+    Returns the versions applied. The caller holds the write lock, so two processes
+    opening one new database create it once.
+    """
+    migrations = sorted(migrations or MIGRATIONS, key=lambda m: m.version)
+    version = current_version(conn)
+    check_version(version, url, migrations)
+    applied: list[int] = []
+    if version is None:
+        existing = set(sa.inspect(conn).get_table_names()) & set(schema.metadata.tables)
+        if existing:
+            raise StoreError("store.not_a_kit_database", url=url, tables=", ".join(sorted(existing)))
+        schema.metadata.create_all(conn)
+        applied = [m.version for m in migrations]
+    else:
+        for m in migrations:
+            if m.version <= version:
+                continue
+            if m.upgrade is None:
+                raise StoreError("store.no_upgrade_path", url=url, version=version, target=m.version)
+            m.upgrade(conn)
+            applied.append(m.version)
+    stamp = clock.now()
+    for m in migrations:
+        if m.version in applied:
+            conn.execute(
+                schema.kit_schema.insert().values(
+                    version=m.version, description=m.description, applied_at=stamp
+                )
+            )
+    return applied

@@ -1,0 +1,250 @@
+"""The live database schema (SQLAlchemy Core tables), the same on SQLite and PostgreSQL.
+
+A new database is created from these tables and stamped with the newest migration; an
+existing one is brought here by the migrations in kit.store.migrations. A test checks
+that both ways give the same schema.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+Text = sa.Text
+Int = sa.Integer
+BigInt = sa.BigInteger
+Bool = sa.Boolean
+Time = sa.DateTime  # naive shop-local time, see kit.clock
+
+
+def _id(name: str) -> sa.Column:
+    return sa.Column(name, BigInt().with_variant(Int, "sqlite"), primary_key=True, autoincrement=True)
+
+
+kit_schema = sa.Table(
+    "kit_schema",
+    metadata,
+    sa.Column("version", Int, primary_key=True, autoincrement=False),
+    sa.Column("description", Text, nullable=False),
+    sa.Column("applied_at", Time, nullable=False),
+)
+
+staff = sa.Table(
+    "staff",
+    metadata,
+    sa.Column("name", Text, primary_key=True),
+    sa.Column("role", Text, nullable=False),
+    sa.Column("display_name", Text),
+    sa.Column("active", Bool, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+batches = sa.Table(
+    "batches",
+    metadata,
+    _id("batch_id"),
+    sa.Column("kind", Text, nullable=False),  # demo, import, ...
+    sa.Column("source", Text, nullable=False),  # file name or generator
+    sa.Column("actor", Text, nullable=False),
+    sa.Column("role", Text, nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("orders", Int, nullable=False, server_default="0"),
+    sa.Column("lines", Int, nullable=False, server_default="0"),
+    sa.Column("details", Text),  # JSON
+)
+
+skus = sa.Table(
+    "skus",
+    metadata,
+    sa.Column("sku", Text, primary_key=True),
+    sa.Column("title", Text, nullable=False),
+    sa.Column("category", Text, nullable=False),
+    sa.Column("spec", Text),
+    sa.Column("weight_g", Int, nullable=False),
+    sa.Column("price_fen", BigInt, nullable=False),
+    sa.Column("is_virtual", Bool, nullable=False, server_default=sa.false()),
+)
+
+warehouses = sa.Table(
+    "warehouses",
+    metadata,
+    sa.Column("code", Text, primary_key=True),
+    sa.Column("name", Text, nullable=False),
+    sa.Column("kind", Text, nullable=False),
+    sa.Column("province", Text, nullable=False),
+    sa.Column("city", Text, nullable=False, server_default=""),
+    sa.Column("serves", Text, nullable=False, server_default=""),  # provinces, best first, \n
+)
+
+stock_levels = sa.Table(
+    "stock_levels",
+    metadata,
+    sa.Column("warehouse_code", Text, sa.ForeignKey("warehouses.code"), primary_key=True),
+    sa.Column("sku", Text, primary_key=True),
+    sa.Column("on_hand", Int, nullable=False, server_default="0"),
+    sa.Column("reserved", Int, nullable=False, server_default="0"),
+    # Stock never goes negative and never promises more than is on hand, whatever runs
+    # in parallel: the database refuses the write.
+    sa.CheckConstraint("on_hand >= 0", name="ck_stock_on_hand_nonnegative"),
+    sa.CheckConstraint("reserved >= 0", name="ck_stock_reserved_nonnegative"),
+    sa.CheckConstraint("reserved <= on_hand", name="ck_stock_reserved_within_on_hand"),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("order_no", Text, primary_key=True),
+    sa.Column("platform", Text, nullable=False),
+    sa.Column("shop", Text, nullable=False),
+    sa.Column("buyer_nick", Text, nullable=False),
+    sa.Column("receiver_name", Text, nullable=False),
+    sa.Column("receiver_mobile", Text),
+    sa.Column("receiver_phone", Text),
+    sa.Column("province", Text, nullable=False),
+    sa.Column("city", Text, nullable=False),
+    sa.Column("district", Text, nullable=False),
+    sa.Column("address_detail", Text, nullable=False),
+    sa.Column("postcode", Text),
+    sa.Column("payment_method", Text, nullable=False),
+    sa.Column("total_fen", BigInt, nullable=False),
+    sa.Column("discount_fen", BigInt, nullable=False, server_default="0"),
+    sa.Column("post_fee_fen", BigInt, nullable=False, server_default="0"),
+    sa.Column("payable_fen", BigInt, nullable=False),
+    sa.Column("paid_fen", BigInt, nullable=False, server_default="0"),
+    sa.Column("buyer_message", Text),
+    sa.Column("seller_memo", Text),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("paid_at", Time),
+    sa.Column("trade_status", Text, nullable=False),
+    sa.Column("stage", Text, nullable=False),
+    sa.Column("hold_reasons", Text),  # one reason per line
+    sa.Column("phone_confirmed", Bool, nullable=False, server_default=sa.false()),
+    sa.Column("no_price_slip", Bool, nullable=False, server_default=sa.false()),
+    sa.Column("carrier_code", Text),
+    sa.Column("ship_by", Time),
+    sa.Column("batch_id", BigInt, sa.ForeignKey("batches.batch_id")),
+    sa.Column("version", Int, nullable=False, server_default="0"),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Index("ix_orders_stage", "stage"),
+    sa.Index("ix_orders_trade_status", "trade_status"),
+    sa.Index("ix_orders_paid_at", "paid_at"),
+)
+
+order_lines = sa.Table(
+    "order_lines",
+    metadata,
+    sa.Column("order_no", Text, sa.ForeignKey("orders.order_no"), primary_key=True),
+    sa.Column("line_no", Int, primary_key=True, autoincrement=False),
+    sa.Column("sub_order_no", Text),
+    sa.Column("sku", Text, nullable=False),
+    sa.Column("title", Text, nullable=False),
+    sa.Column("spec", Text),
+    sa.Column("quantity", Int, nullable=False),
+    sa.Column("price_fen", BigInt, nullable=False),
+    sa.Column("discount_fen", BigInt, nullable=False, server_default="0"),
+    sa.Column("amount_fen", BigInt, nullable=False),
+    sa.Column("is_gift_item", Bool, nullable=False, server_default=sa.false()),
+    sa.CheckConstraint("quantity > 0", name="ck_order_line_quantity_positive"),
+    sa.Index("ix_order_lines_sku", "sku"),
+)
+
+shipments = sa.Table(
+    "shipments",
+    metadata,
+    _id("shipment_id"),
+    sa.Column("order_no", Text, sa.ForeignKey("orders.order_no"), nullable=False),
+    sa.Column("warehouse_code", Text, sa.ForeignKey("warehouses.code"), nullable=False),
+    sa.Column("carrier_code", Text, nullable=False),
+    sa.Column("ship_method", Text, nullable=False),
+    sa.Column("tracking_no", Text),
+    sa.Column("stage", Text, nullable=False),
+    sa.Column("tracking_status", Text, nullable=False, server_default="pending"),
+    sa.Column("expected_weight_g", Int),
+    sa.Column("weight_g", Int),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("handed_over_at", Time),
+    sa.Column("confirmed_at", Time),
+    sa.Column("version", Int, nullable=False, server_default="0"),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Index("ix_shipments_order_no", "order_no"),
+    sa.Index("ix_shipments_tracking_no", "tracking_no"),
+)
+
+parcels = sa.Table(
+    "parcels",
+    metadata,
+    sa.Column("shipment_id", BigInt, sa.ForeignKey("shipments.shipment_id"), primary_key=True),
+    sa.Column("parcel_no", Int, primary_key=True, autoincrement=False),
+    sa.Column("tracking_no", Text),
+    sa.Column("weight_g", Int),
+)
+
+shipment_lines = sa.Table(
+    "shipment_lines",
+    metadata,
+    sa.Column("shipment_id", BigInt, sa.ForeignKey("shipments.shipment_id"), primary_key=True),
+    sa.Column("order_no", Text, primary_key=True),
+    sa.Column("line_no", Int, primary_key=True, autoincrement=False),
+    sa.Column("sku", Text, nullable=False),
+    sa.Column("quantity", Int, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["order_no", "line_no"], ["order_lines.order_no", "order_lines.line_no"]
+    ),
+    sa.CheckConstraint("quantity > 0", name="ck_shipment_line_quantity_positive"),
+)
+
+tracking_events = sa.Table(
+    "tracking_events",
+    metadata,
+    _id("event_id"),
+    sa.Column("carrier_code", Text, nullable=False),
+    sa.Column("tracking_no", Text, nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("status", Text, nullable=False),
+    sa.Column("description", Text, nullable=False),
+    sa.Column("location", Text),
+    sa.UniqueConstraint(
+        "carrier_code", "tracking_no", "at", "description", name="uq_tracking_event_once"
+    ),
+)
+
+after_sales = sa.Table(
+    "after_sales",
+    metadata,
+    _id("case_id"),
+    sa.Column("order_no", Text, sa.ForeignKey("orders.order_no"), nullable=False),
+    sa.Column("kind", Text, nullable=False),
+    sa.Column("refund_status", Text, nullable=False),
+    sa.Column("reason", Text, nullable=False),
+    sa.Column("amount_fen", BigInt, nullable=False, server_default="0"),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("version", Int, nullable=False, server_default="0"),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Index("ix_after_sales_order_no", "order_no"),
+)
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    _id("audit_id"),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("actor", Text, nullable=False),
+    sa.Column("role", Text, nullable=False),
+    sa.Column("entity", Text, nullable=False),  # order, shipment, after_sale, batch
+    sa.Column("entity_id", Text, nullable=False),
+    sa.Column("action", Text, nullable=False),
+    sa.Column("field", Text),
+    sa.Column("from_state", Text),
+    sa.Column("to_state", Text),
+    sa.Column("reason", Text),
+    sa.Column("batch_id", BigInt),
+    sa.Index("ix_audit_entity", "entity", "entity_id"),
+)
+
+# What an entity of the lifecycle is stored in, and its key column.
+ENTITY_TABLES: dict[str, tuple[sa.Table, str]] = {
+    "order": (orders, "order_no"),
+    "shipment": (shipments, "shipment_id"),
+    "after_sale": (after_sales, "case_id"),
+}
