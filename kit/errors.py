@@ -38,10 +38,10 @@ class KitError(Exception):
 
     exit_code = 2
 
-    def __init__(self, key: str, **params: Any) -> None:
-        self.key = key
+    def __init__(self, message_key: str, /, **params: Any) -> None:
+        self.key = message_key
         self.params = params
-        super().__init__(t(key, **params))
+        super().__init__(t(message_key, **params))
 
     @property
     def message(self) -> str:

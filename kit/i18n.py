@@ -54,7 +54,7 @@ class _Missing(dict):
         return "{" + key + "}"
 
 
-def t(key: str, lang: str | None = None, **params: Any) -> str:
+def t(key: str, /, lang: str | None = None, **params: Any) -> str:
     """The message ``key`` in the active language, with ``{name}`` filled from params."""
     messages = catalogue(lang or current_lang())
     template = messages[key]

@@ -119,7 +119,8 @@ def lines_frame(conn: sa.Connection, order_nos: list[str] | None = None) -> pl.D
 
 def load_order(conn: sa.Connection, order_no: str) -> Order:
     """One order with its lines; NotFound when there is none."""
-    row = conn.execute(sa.select(schema.orders).where(schema.orders.c.order_no == order_no)).mappings().first()
+    stmt = sa.select(schema.orders).where(schema.orders.c.order_no == order_no)
+    row = conn.execute(stmt).mappings().first()
     if row is None:
         raise NotFound("orders.not_found", order_no=order_no)
     lines = conn.execute(

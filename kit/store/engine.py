@@ -9,6 +9,7 @@ second of two concurrent writers finds the guard false and reports a conflict.
 from __future__ import annotations
 
 import sqlite3
+
 import sqlalchemy as sa
 
 from kit.errors import StoreError

@@ -1,0 +1,27 @@
+"""The `kit` command line: one subcommand per capability, each with --db and --json."""
+
+from __future__ import annotations
+
+import click
+
+from kit.cli.core import demo, init, serve, status
+from kit.i18n import set_lang
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Language of messages (default KIT_LANG, else zh).")
+@click.version_option(package_name="fahuo-kit")
+def cli(lang: str | None) -> None:
+    """Fahuo Kit (发货): orders in, parcels out, every step checked and counted."""
+    if lang:
+        set_lang(lang)
+
+
+for command in (init, demo, status, serve):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Entry point of the `kit` console script."""
+    cli(prog_name="kit")

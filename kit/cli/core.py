@@ -1,0 +1,182 @@
+"""The core subcommands: init, demo, status, serve."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+
+import kit
+from kit import clock
+from kit.cli.output import common_options, emit_json, pad, say
+from kit.errors import BadInput, StoreError
+from kit.i18n import t
+from kit.models import ShipmentStage, Stage, TradeStatus
+from kit.store import Store, mask_url, migrations, resolve_url, schema
+from kit.store.urls import sqlite_path
+
+
+@click.command()
+@common_options
+def init(db: str | None, as_json: bool, config_path: str | None, actor: str | None) -> None:
+    """Create or upgrade the database and write kit.toml's staff and warehouses into it."""
+    before = _existing_version(db)
+    with kit.connect(db, config=config_path) as shop:
+        synced = shop.as_system("init").sync_settings()
+        result = {
+            "ok": True,
+            "database": shop.store.shown_url,
+            "schema_version": shop.store.schema_version(),
+            "previous_version": before,
+            "config": shop.config.source,
+            **synced,
+        }
+    if as_json:
+        emit_json(result)
+    else:
+        say(t("cli.init_done", **{k: v if v is not None else "-" for k, v in result.items()}))
+
+
+def _existing_version(db: str | None) -> int | None:
+    """The schema version before init touches anything (None for a new database)."""
+    url = resolve_url(db)
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return None
+    try:
+        store = Store.open(url, migrate=False)
+    except StoreError as exc:
+        if exc.key == "store.needs_upgrade":
+            return exc.params.get("version")
+        raise
+    with store:
+        return store.schema_version()
+
+
+@click.command()
+@common_options
+@click.option("--orders", "n_orders", type=click.IntRange(1, 5_000_000), default=3000,
+              show_default=True, help="How many orders to generate.")
+@click.option("--seed", "seed_value", type=int, default=20261130, show_default=True,
+              help="Random seed: the same seed gives the same shop.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The day the demo ends on (default: today).")
+@click.option("--fresh", is_flag=True, help="Delete the SQLite file first and start over.")
+def demo(db: str | None, as_json: bool, config_path: str | None, actor: str | None,
+         n_orders: int, seed_value: int, today: Any, fresh: bool) -> None:
+    """Fill the database with the demo shop: orders in every state, stock, shipments."""
+    from kit.demo import seed
+
+    if fresh:
+        _remove_sqlite(db)
+    day: date = today.date() if today else clock.now().date()
+    with kit.connect(db, config=config_path) as shop:
+        with shop.store.read() as conn:
+            existing = conn.execute(
+                sa.select(schema.batches.c.batch_id, schema.batches.c.source)
+                .where(schema.batches.c.kind == "demo")
+            ).first()
+        if existing is not None:
+            if not as_json:
+                say(t("cli.demo_exists", source=existing.source, url=shop.store.shown_url))
+            batch_id, created = existing.batch_id, False
+        else:
+            shop.as_system("init").sync_settings()
+            if not as_json and sys.stderr.isatty():
+                say(t("cli.demo_working", orders=n_orders))
+            batch_id = seed(shop.as_system("demo"), orders=n_orders, seed=seed_value, today=day)
+            created = True
+        status = shop.status()
+        result = {"ok": True, "database": shop.store.shown_url, "batch_id": batch_id,
+                  "created": created, "orders": status["orders"], "status": status}
+    if as_json:
+        emit_json(result)
+    else:
+        say(t("cli.demo_done", orders=status["orders"], url=result["database"]))
+
+
+def _remove_sqlite(db: str | None) -> None:
+    """Delete an SQLite database file and its WAL companions (never a server database)."""
+    url = resolve_url(db)
+    path = sqlite_path(url)
+    if path is None:
+        raise BadInput("cli.fresh_sqlite_only", url=mask_url(url))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@click.command()
+@common_options
+def status(db: str | None, as_json: bool, config_path: str | None, actor: str | None) -> None:
+    """Counts of orders per trade status and fulfilment stage, and of shipments."""
+    with kit.connect(db, config=config_path) as shop:
+        counts = shop.status()
+        payload = {"ok": True, "database": shop.store.shown_url,
+                   "schema_version": migrations.latest_version(), **counts}
+    if as_json:
+        emit_json(payload)
+        return
+    click.echo(render_status(counts, payload["database"]))
+
+
+def render_status(counts: dict[str, Any], database: str) -> str:
+    """The status counts as a small text table for the terminal."""
+    lines = [t("cli.status_title", orders=counts["orders"], url=database), ""]
+    for title, enum, key in (
+        (t("cli.by_trade_status"), TradeStatus, "trade_status"),
+        (t("cli.by_stage"), Stage, "stage"),
+        (t("cli.by_shipment_stage"), ShipmentStage, "shipments"),
+    ):
+        lines.append(title)
+        for member in enum:
+            lines.append(f"  {pad(member.label, 28)}{counts[key].get(str(member), 0):>10,}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def dashboards_dir() -> Path:
+    """./dashboards when it exists, else the dashboards shipped beside the kit package."""
+    local = Path("dashboards")
+    if local.is_dir():
+        return local.resolve()
+    return Path(kit.__file__).resolve().parent.parent / "dashboards"
+
+
+@click.command()
+@common_options
+@click.option("--port", type=click.IntRange(1024, 65535), default=8866, show_default=True)
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of dashboards (default ./dashboards).")
+def serve(db: str | None, as_json: bool, config_path: str | None, actor: str | None,
+          port: int, directory: Path | None) -> None:
+    """Serve the staff dashboards with Voilà on 127.0.0.1 only (never beyond localhost)."""
+    folder = (directory or dashboards_dir()).resolve()
+    if not folder.is_dir():
+        raise BadInput("cli.no_dashboards", path=str(folder))
+    with kit.connect(db, config=config_path) as shop:  # fail here, not in every kernel
+        url = shop.store.url.render_as_string(hide_password=False)
+        who = actor or shop.config.local_user
+        shop.staff_member(who)
+    env = {**os.environ, "KIT_DATABASE_URL": url, "KIT_ACTOR": who}
+    if config_path:
+        env["KIT_CONFIG"] = str(Path(config_path).resolve())
+    base = f"http://127.0.0.1:{port}/"
+    pages = sorted(p.name for p in folder.glob("*.ipynb"))
+    if as_json:
+        emit_json({"ok": True, "url": base, "dashboards": [f"{base}voila/render/{p}" for p in pages]})
+    else:
+        say(t("cli.serving", url=base, actor=who))
+    cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
+           "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
+           "--VoilaConfiguration.show_tracebacks=False"]
+    try:
+        code = subprocess.call(cmd, cwd=folder, env=env)
+    except KeyboardInterrupt:
+        code = 0
+    sys.exit(code)
