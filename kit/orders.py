@@ -81,11 +81,13 @@ def status_counts(conn: sa.Connection) -> dict[str, Any]:
 
     by_trade = counts(o, "trade_status", [str(x) for x in TradeStatus])
     by_stage = counts(o, "stage", [str(x) for x in Stage])
+    by_shipment = counts(s, "stage", [str(x) for x in ShipmentStage])
     return {
         "orders": sum(by_trade.values()),
         "trade_status": by_trade,
         "stage": by_stage,
-        "shipments": counts(s, "stage", [str(x) for x in ShipmentStage]),
+        "shipments_total": sum(by_shipment.values()),
+        "shipments": by_shipment,
         "tracking_status": counts(s, "tracking_status", [str(x) for x in TrackingStatus]),
     }
 

@@ -40,6 +40,7 @@ def _chinese_by_default(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("KIT_LANG", raising=False)
     monkeypatch.delenv("KIT_DATABASE_URL", raising=False)
     monkeypatch.delenv("KIT_CONFIG", raising=False)
+    monkeypatch.delenv("KIT_ACTOR", raising=False)
     set_lang(None)
     yield
     set_lang(None)
@@ -89,7 +90,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("pg_url")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def chromium() -> str:
     """Debian's chromium, or skip/fail by KIT_REQUIRE_BROWSER."""
     path = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)

@@ -160,12 +160,17 @@ def serve(db: str | None, as_json: bool, config_path: str | None, actor: str | N
     if not folder.is_dir():
         raise BadInput("cli.no_dashboards", path=str(folder))
     with kit.connect(db, config=config_path) as shop:  # fail here, not in every kernel
-        url = shop.store.url.render_as_string(hide_password=False)
+        url = shop.store.url
+        path = sqlite_path(url)
+        if path is not None:  # the kernels run in the dashboards folder: no relative paths
+            url = url.set(database=str(path.resolve()))
         who = actor or shop.config.local_user
         shop.staff_member(who)
-    env = {**os.environ, "KIT_DATABASE_URL": url, "KIT_ACTOR": who}
-    if config_path:
-        env["KIT_CONFIG"] = str(Path(config_path).resolve())
+        source = shop.config.source
+    env = {**os.environ, "KIT_DATABASE_URL": url.render_as_string(hide_password=False),
+           "KIT_ACTOR": who}
+    if source:
+        env["KIT_CONFIG"] = str(Path(source).resolve())
     base = f"http://127.0.0.1:{port}/"
     pages = sorted(p.name for p in folder.glob("*.ipynb"))
     if as_json:

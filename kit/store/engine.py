@@ -9,6 +9,7 @@ second of two concurrent writers finds the guard false and reports a conflict.
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -42,8 +43,11 @@ def precheck_sqlite(url: sa.URL) -> int | None:
         raise StoreError("store.sqlite_corrupt", path=shown, detail="not an SQLite file")
     if not head:
         return None  # an empty file is a new database
+    # With no WAL file beside it, read the file as immutable: SQLite then creates no
+    # -wal/-shm companions, so a refused database is left exactly as it was found.
+    mode = "mode=ro" if Path(f"{path}-wal").exists() else "immutable=1"
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
         try:
             names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if "kit_schema" not in names:

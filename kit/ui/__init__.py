@@ -1,0 +1,36 @@
+"""Widgets and view models for notebooks and Voilà dashboards; no business rule lives here.
+
+A dashboard is one or two cells::
+
+    from kit.ui import status_dashboard
+    status_dashboard()
+
+View models (`traitlets.HasTraits`) call the Shop's services and hold what to show;
+widgets take a view model and draw it. Every action runs through
+`ShopModel.attempt()`, so errors reach the staff as sentences from the message
+catalogue, never as tracebacks.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from kit.ui.session import ShopModel, describe_error, open_shop
+from kit.ui.status import StatusBoard, StatusModel, status_dashboard
+from kit.ui.widgets import KpiGroup, KpiTile, MessageArea
+
+__all__ = [
+    "KpiGroup",
+    "KpiTile",
+    "MessageArea",
+    "ShopModel",
+    "StatusBoard",
+    "StatusModel",
+    "describe_error",
+    "open_shop",
+    "status_dashboard",
+]
+
+# A library's logger stays silent until the application configures logging: in a kernel,
+# Python's last-resort handler would print to stderr, which the page shows.
+logging.getLogger("kit.ui").addHandler(logging.NullHandler())

@@ -1,0 +1,109 @@
+"""A dashboard session: the shop a kernel acts on, and view models that report errors in words.
+
+`kit serve` hands every Voilà kernel its database, acting person and settings through
+the environment (KIT_DATABASE_URL, KIT_ACTOR, KIT_CONFIG); `open_shop()` reads them.
+A view model runs each action through `attempt()`, so that a refusal or a failure
+becomes a sentence in the dashboard's message area instead of a traceback, while
+`last_error` and the `kit.ui` logger keep it visible to tests and to the maintainers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from traitlets import Bool, Enum, HasTraits, Instance, Unicode
+
+import kit
+from kit.errors import KitError
+from kit.i18n import t
+from kit.shop import Shop
+
+__all__ = ["ShopModel", "describe_error", "open_shop"]
+
+log = logging.getLogger("kit.ui")
+T = TypeVar("T")
+
+
+def open_shop() -> Shop:
+    """The shop this kernel acts on, as `kit serve` set it up in the environment."""
+    return kit.connect(
+        os.environ.get("KIT_DATABASE_URL") or None,
+        actor=os.environ.get("KIT_ACTOR") or None,
+        config=os.environ.get("KIT_CONFIG") or None,
+    )
+
+
+def describe_error(error: BaseException) -> str:
+    """What went wrong, in the staff's language: a KitError's message, else a generic one."""
+    if isinstance(error, KitError):
+        return error.message
+    return t("ui.unexpected_error", error=type(error).__name__)
+
+
+class ShopModel(HasTraits):
+    """Base of the dashboards' view models: the shop they call, and the message they show."""
+
+    shop = Instance(Shop, allow_none=True, help="the shop whose services the model calls")
+    message = Unicode("", help="what the message area shows; empty when there is nothing to say")
+    level = Enum(("", "info", "error"), default_value="", help="how the message is shown")
+    last_error = Instance(BaseException, allow_none=True,
+                          help="the error behind the message; None once the message is cleared")
+    busy = Bool(False, help="an action is running")
+
+    def __init__(self, shop: Shop | None = None, *, opener: Callable[[], Shop] = open_shop,
+                 **kwargs: Any) -> None:
+        super().__init__(shop=shop, **kwargs)
+        self._opener = opener
+        self._depth = 0  # nested attempts: busy until the outermost ends
+
+    def attempt(self, action: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """Run `action`; on error show it in words, keep it in last_error and return None."""
+        self._depth += 1
+        self.busy = True
+        try:
+            return action(*args, **kwargs)
+        except Exception as exc:  # every error must reach the staff as words, never a traceback
+            self.show_error(exc)
+            return None
+        finally:
+            self._depth -= 1
+            self.busy = self._depth > 0
+
+    def callback(self, action: Callable[[], object]) -> Callable[..., None]:
+        """A widget callback (on_click, observe) that runs `action` through attempt()."""
+
+        def run(*_args: object) -> None:
+            self.attempt(action)
+
+        return run
+
+    def show_error(self, error: BaseException) -> None:
+        """Show an error in the message area and log it (unexpected ones with their traceback)."""
+        self.last_error = error
+        self.level = "error"
+        self.message = describe_error(error)
+        if isinstance(error, KitError):
+            log.info("refused: %s (%s)", error.key, type(error).__name__)  # no values: they may be personal
+        else:
+            log.error("unexpected error in %s", type(self).__name__, exc_info=error)
+
+    def show_info(self, text: str) -> None:
+        """Show a plain notice in the message area (it replaces any error)."""
+        self.last_error = None
+        self.level = "info"
+        self.message = text
+
+    def clear_message(self) -> None:
+        """Empty the message area (and forget the error behind it)."""
+        self.last_error = None
+        self.message = ""
+        self.level = ""
+
+    def require_shop(self) -> Shop:
+        """The shop, opened now if it is not open yet (so a retry can succeed later)."""
+        if self.shop is None:
+            self.shop = self._opener()
+        return self.shop

@@ -1,0 +1,80 @@
+"""Helpers for browser tests: start `kit serve` on a free port, wait for it, stop it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+KIT = Path(sys.executable).parent / "kit"  # the console script; there is no kit/__main__.py
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    # No internet here: without these Chromium keeps calling home and floods refusals.
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+FIRST_RENDER_MS = 60_000  # a new kernel per visit: start, import the kit, run the cell
+UPDATE_MS = 15_000
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running `kit serve`: where it answers, its database and its log file."""
+
+    base: str
+    db: str
+    log: Path
+
+    def page_url(self, notebook: str) -> str:
+        """The Voilà address of one dashboard."""
+        return f"{self.base}voila/render/{notebook}"
+
+    def log_tail(self) -> str:
+        """The end of the server's output, for failure messages."""
+        return self.log.read_text("utf-8", errors="replace")[-3000:]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_answering(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Poll the server until it answers HTTP, failing early if it exits."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"kit serve exited with {proc.returncode}:\n{log.read_text('utf-8')}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"kit serve did not answer at {url} within 60 s:\n{log.read_text('utf-8')}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop kit serve and Voilà (one process group); Voilà shuts its kernels down on SIGTERM."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
