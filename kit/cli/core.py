@@ -13,7 +13,6 @@ import click
 import sqlalchemy as sa
 
 import kit
-from kit import clock
 from kit.cli.output import common_options, emit_json, pad, say
 from kit.errors import BadInput, StoreError
 from kit.i18n import t
@@ -61,8 +60,8 @@ def _existing_version(db: str | None) -> int | None:
 
 @click.command()
 @common_options
-@click.option("--orders", "n_orders", type=click.IntRange(1, 5_000_000), default=3000,
-              show_default=True, help="How many orders to generate.")
+@click.option("--orders", "n_orders", type=click.IntRange(1, 2_000_000), default=3000,
+              show_default=True, help="How many orders to generate (a million needs ~6 GB RAM).")
 @click.option("--seed", "seed_value", type=int, default=20261130, show_default=True,
               help="Random seed: the same seed gives the same shop.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
@@ -75,7 +74,7 @@ def demo(db: str | None, as_json: bool, config_path: str | None, actor: str | No
 
     if fresh:
         _remove_sqlite(db)
-    day: date = today.date() if today else clock.now().date()
+    day: date | None = today.date() if today else None  # None: the shop as it is right now
     with kit.connect(db, config=config_path) as shop:
         with shop.store.read() as conn:
             existing = conn.execute(

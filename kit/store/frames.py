@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import polars as pl
 import sqlalchemy as sa
 
@@ -63,18 +61,61 @@ def check_columns(table: sa.Table, frame: pl.DataFrame) -> None:
         raise BadInput("store.missing_columns", table=table.name, columns=", ".join(required))
 
 
+CHUNK_ROWS = 50_000  # rows per executemany: bounded memory for a million orders
+
+
+def dbapi_ready(frame: pl.DataFrame, dialect: str) -> pl.DataFrame:
+    """The frame with values as the driver stores them (SQLite: text times, 0/1 booleans).
+
+    The text format is SQLAlchemy's own for SQLite DateTime, so rows written here read
+    back through SQLAlchemy exactly like rows it wrote itself.
+    """
+    if dialect != "sqlite":
+        return frame
+    converted = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Datetime):
+            converted.append(pl.col(name).dt.strftime("%Y-%m-%d %H:%M:%S.%6f"))
+        elif dtype == pl.Date:
+            converted.append(pl.col(name).dt.strftime("%Y-%m-%d"))
+        elif dtype == pl.Boolean:
+            converted.append(pl.col(name).cast(pl.Int64))
+    return frame.with_columns(converted) if converted else frame
+
+
 def insert_frame(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> int:
-    """Insert every row of the frame into the table with one executemany; return the count."""
+    """Insert every row of the frame into the table inside the caller's transaction.
+
+    PostgreSQL gets one COPY; SQLite one executemany per 50,000 rows, straight to the
+    driver with values converted whole-column by polars (no per-row Python objects
+    beyond the tuples the driver reads). Returns the number of rows.
+    """
     if frame.height == 0:
         return 0
     check_columns(table, frame)
-    conn.execute(table.insert(), frame.to_dicts())
+    dialect = conn.dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        for chunk in frame.iter_slices(CHUNK_ROWS):
+            conn.execute(table.insert(), chunk.to_dicts())
+        return frame.height
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    raw = conn.connection.driver_connection
+    try:
+        if dialect == "postgresql":
+            statement = f'COPY "{table.name}" ({columns}) FROM STDIN'
+            with raw.cursor() as cur, cur.copy(statement) as copy:
+                for row in frame.iter_rows():
+                    copy.write_row(row)
+        else:
+            statement = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" * frame.width)})'
+            cur = raw.cursor()
+            try:
+                for chunk in dbapi_ready(frame, dialect).iter_slices(CHUNK_ROWS):
+                    cur.executemany(statement, chunk.iter_rows())
+            finally:
+                cur.close()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # The driver's own error, raised as SQLAlchemy raises it for its statements.
+        raise sa.exc.DBAPIError.instance(statement, None, exc, conn.dialect.loaded_dbapi.Error,
+                                         dialect=conn.dialect) from exc
     return frame.height
-
-
-def insert_rows(conn: sa.Connection, table: sa.Table, rows: Iterable[dict]) -> int:
-    """Insert dict rows with one executemany; return the count."""
-    rows = list(rows)
-    if rows:
-        conn.execute(table.insert(), rows)
-    return len(rows)
