@@ -116,3 +116,37 @@ def test_console_script_is_installed(sqlite_url):
 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["orders"] == 0
+
+
+def test_demo_json_seeds_once_and_reports_counts(sqlite_url):
+    """kit demo --json seeds the shop; a second run leaves it as it is (S6: no duplicates)."""
+    code, out, _ = run("demo", "--db", sqlite_url, "--orders", "400", "--today", "2026-11-30", "--json")
+    again_code, again_out, _ = run("demo", "--db", sqlite_url, "--orders", "400", "--json")
+
+    first, second = json.loads(out), json.loads(again_out)
+    assert (code, again_code) == (0, 0)
+    assert first["created"] is True and second["created"] is False
+    assert first["orders"] == second["orders"] == 400
+    assert sum(first["status"]["stage"].values()) == 400
+
+
+def test_demo_fresh_starts_an_sqlite_file_over(sqlite_url):
+    """--fresh deletes the SQLite file first; it refuses a server database."""
+    run("demo", "--db", sqlite_url, "--orders", "300", "--json")
+
+    code, out, _ = run("demo", "--db", sqlite_url, "--orders", "200", "--fresh", "--json")
+    refused, _, err = run("demo", "--db", "postgresql://kit:kit@127.0.0.1:1/x", "--fresh")
+
+    assert code == 0 and json.loads(out)["orders"] == 200
+    assert refused == 2 and "--fresh" in err
+
+
+def test_demo_refuses_a_database_with_other_orders(sqlite_url):
+    """The demo is never mixed into a shop's real orders."""
+    with kit.connect(sqlite_url, actor="店长") as shop:
+        shop.insert_orders(*make_orders(2), kind="import", source="real.csv")
+
+    code, _, err = run("demo", "--db", sqlite_url, "--orders", "100")
+
+    assert code == 2
+    assert "2" in err and "--fresh" in err

@@ -13,7 +13,7 @@ import click
 import sqlalchemy as sa
 
 import kit
-from kit.cli.output import common_options, emit_json, pad, say
+from kit.cli.output import common_options, emit_json, pad, progress_bar, say
 from kit.errors import BadInput, StoreError
 from kit.i18n import t
 from kit.models import ShipmentStage, Stage, TradeStatus
@@ -70,7 +70,7 @@ def _existing_version(db: str | None) -> int | None:
 def demo(db: str | None, as_json: bool, config_path: str | None, actor: str | None,
          n_orders: int, seed_value: int, today: Any, fresh: bool) -> None:
     """Fill the database with the demo shop: orders in every state, stock, shipments."""
-    from kit.demo import seed
+    from kit.demo import SEED_STEPS, seed
 
     if fresh:
         _remove_sqlite(db)
@@ -87,9 +87,9 @@ def demo(db: str | None, as_json: bool, config_path: str | None, actor: str | No
             batch_id, created = existing.batch_id, False
         else:
             shop.as_system("init").sync_settings()
-            if not as_json and sys.stderr.isatty():
-                say(t("cli.demo_working", orders=n_orders))
-            batch_id = seed(shop.as_system("demo"), orders=n_orders, seed=seed_value, today=day)
+            with progress_bar(SEED_STEPS, t("cli.demo_working", orders=n_orders), as_json) as bar:
+                batch_id = seed(shop.as_system("demo"), orders=n_orders, seed=seed_value,
+                                today=day, progress=bar.update)
             created = True
         status = shop.status()
         result = {"ok": True, "database": shop.store.shown_url, "batch_id": batch_id,

@@ -41,6 +41,26 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
+class _Silent:
+    """A progress bar that shows nothing (--json, or not a terminal)."""
+
+    def update(self, steps: int) -> None:
+        """Ignore progress."""
+
+    def __enter__(self) -> _Silent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def progress_bar(length: int, label: str, as_json: bool) -> Any:
+    """A progress bar on stderr when it is a terminal and output is not JSON; else silence."""
+    if as_json or not sys.stderr.isatty():
+        return _Silent()
+    return click.progressbar(length=length, label=label, file=sys.stderr)
+
+
 def say(message: str) -> None:
     """A message for the person at the terminal, on stderr."""
     click.echo(message, err=True)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import polars as pl
@@ -22,24 +23,31 @@ from kit.shop import Shop
 from kit.store import schema
 from kit.store.frames import insert_frame
 
-__all__ = ["DemoShop", "generate", "seed"]
+__all__ = ["SEED_STEPS", "DemoShop", "generate", "seed"]
 
 CHUNK_ROWS = 50_000
 # The tables the demo writes with explicit ids, and their id column.
 _IDS = {"shipments": "shipment_id", "tracking_events": "event_id", "after_sales": "case_id"}
 
 
-def seed(shop: Shop, orders: int = 3000, seed: int = 20261130, today: date | None = None) -> int:
+SEED_STEPS = 8  # generate, reference data, orders, then five fulfilment tables: for progress bars
+
+
+def seed(shop: Shop, orders: int = 3000, seed: int = 20261130, today: date | None = None,
+         progress: Callable[[int], None] | None = None) -> int:
     """Generate the demo shop and write it into the shop's empty database; return the batch id.
 
     One write transaction: staff, warehouses, SKUs and stock (rows already there are
     kept), the orders and their lines as one audited batch, then shipments, parcels,
     shipment lines, tracking events and after-sale cases. A database that already holds
-    orders is refused. Without `today`, the shop is seen as it is now.
+    orders is refused. Without `today`, the shop is seen as it is now. `progress` is
+    called with 1 after each of the SEED_STEPS steps (for a progress bar).
     """
+    step = progress or (lambda _n: None)
     actor = require(shop.actor, "seed_demo")
     moment = clock.now()
     demo = generate(orders, seed, today, until=None if today else moment)
+    step(1)
     with shop.store.write() as conn:
         existing = conn.execute(sa.select(sa.func.count()).select_from(schema.orders)).scalar_one()
         if existing:
@@ -49,12 +57,14 @@ def seed(shop: Shop, orders: int = 3000, seed: int = 20261130, today: date | Non
         _insert_missing(conn, schema.warehouses, demo.warehouses, ["code"])
         _insert_missing(conn, schema.skus, demo.skus, ["sku"])
         _insert_missing(conn, schema.stock_levels, demo.stock_levels, ["warehouse_code", "sku"])
+        step(1)
         batch_id = insert_orders(
             conn, demo.orders, demo.order_lines, actor=actor, kind="demo",
             source=f"kit demo --orders {orders} --seed {seed}", now=moment,
             details={"seed": seed, "today": str(today or moment.date()),
                      **{name: frame.height for name, frame in demo.tables().items()}},
         )
+        step(1)
         # Ids continue after any already used (none, in a database without orders).
         offsets = {name: _max_id(conn, name, key) for name, key in _IDS.items()}
         offsets |= {"parcels": offsets["shipments"], "shipment_lines": offsets["shipments"]}
@@ -63,6 +73,7 @@ def seed(shop: Shop, orders: int = 3000, seed: int = 20261130, today: date | Non
             frame = demo.tables()[name].with_columns(pl.col(key) + offsets[name])
             for chunk in frame.iter_slices(CHUNK_ROWS):  # bounded memory for a million orders
                 insert_frame(conn, schema.metadata.tables[name], chunk)
+            step(1)
         if conn.dialect.name == "postgresql":  # move the id sequences past the ids written
             for name, key in _IDS.items():
                 conn.execute(sa.text(
