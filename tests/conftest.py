@@ -52,7 +52,7 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'kit.db'}"
 
 
-def _new_pg_database(admin: str) -> tuple[str, sa.Engine, str]:
+def new_pg_database(admin: str) -> tuple[str, sa.Engine, str]:
     name = f"kit_t_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(resolve_url(admin), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
@@ -61,7 +61,7 @@ def _new_pg_database(admin: str) -> tuple[str, sa.Engine, str]:
     return url, engine, name
 
 
-def _drop_pg_database(engine: sa.Engine, name: str) -> None:
+def drop_pg_database(engine: sa.Engine, name: str) -> None:
     with engine.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     engine.dispose()
@@ -74,12 +74,12 @@ def pg_url() -> Iterator[str]:
     if admin is None:
         skip_or_fail("PostgreSQL not available: set KIT_TEST_POSTGRES_URL", "KIT_REQUIRE_POSTGRES")
     try:
-        url, engine, name = _new_pg_database(admin)
+        url, engine, name = new_pg_database(admin)
     except sa.exc.OperationalError as exc:
         skip_or_fail(f"PostgreSQL at KIT_TEST_POSTGRES_URL unreachable: {exc.orig}",
                      "KIT_REQUIRE_POSTGRES")
     yield url
-    _drop_pg_database(engine, name)
+    drop_pg_database(engine, name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

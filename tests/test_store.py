@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from conftest import drop_pg_database, new_pg_database, postgres_admin_url
 from orders_factory import make_orders
 
 import kit
@@ -222,3 +223,61 @@ def test_stock_can_never_go_negative_or_over_reserve(db_url):
         level = store.frame(sa.select(schema.stock_levels)).row(0, named=True)
 
     assert (level["on_hand"], level["reserved"]) == (2, 1)
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _described(conn: sa.Connection) -> dict[str, dict[str, tuple[str, bool]]]:
+    """Every table's columns as (type as the dialect spells it, nullable)."""
+    inspector = sa.inspect(conn)
+    return {
+        table: {c["name"]: (str(c["type"].compile(dialect=conn.dialect)), c["nullable"])
+                for c in inspector.get_columns(table)}
+        for table in inspector.get_table_names()
+    }
+
+
+def test_version_1_database_upgrades_to_the_fresh_schema_keeping_orders(db_url, tmp_path):
+    """A database created by version 1 of the kit upgrades to exactly the schema a new one
+    gets, and its orders, lines and audit survive."""
+    dialect = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    engine = sa.create_engine(kit.store.resolve_url(db_url))
+    text = (FIXTURES / f"schema_v1.{dialect}.sql").read_text("utf-8")
+    ddl = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
+    with engine.begin() as conn:
+        for statement in ddl.split(";\n"):
+            if statement.strip():
+                conn.exec_driver_sql(statement)
+        conn.exec_driver_sql(
+            "INSERT INTO batches (kind, source, actor, role, at) "
+            "VALUES ('import', 'old.csv', '店长', 'supervisor', '2026-11-01 10:00:00')")
+        conn.exec_driver_sql(
+            "INSERT INTO orders (order_no, platform, shop, buyer_nick, receiver_name, province, city,"
+            " district, address_detail, payment_method, total_fen, payable_fen, created_at,"
+            " trade_status, stage, updated_at, batch_id) VALUES ('100200300400500600', 'taobao',"
+            " '示例小店', 'tb123', '王某', '浙江省', '杭州市', '西湖区', '文三路1号', 'online', 1000,"
+            " 1000, '2026-11-01 09:00:00', 'WAIT_SELLER_SEND_GOODS', 'new', '2026-11-01 10:00:00', 1)")
+        conn.exec_driver_sql(
+            "INSERT INTO order_lines (order_no, line_no, sku, title, quantity, price_fen, amount_fen)"
+            " VALUES ('100200300400500600', 1, 'SKU-1', '茶杯', 2, 500, 1000)")
+    engine.dispose()
+
+    with Store.open(db_url) as store, store.read() as conn:
+        upgraded = _described(conn)
+        version = migrations.current_version(conn)
+        line = conn.exec_driver_sql("SELECT sku, quantity, ship_part FROM order_lines").one()
+    if dialect == "sqlite":
+        with Store.open(f"sqlite:///{tmp_path / 'fresh.db'}") as store, store.read() as conn:
+            fresh = _described(conn)
+    else:
+        fresh_url, admin, name = new_pg_database(postgres_admin_url())
+        try:
+            with Store.open(fresh_url) as store, store.read() as conn:
+                fresh = _described(conn)
+        finally:
+            drop_pg_database(admin, name)
+
+    assert version == migrations.latest_version()
+    assert tuple(line) == ("SKU-1", 2, 1)
+    assert upgraded == fresh

@@ -27,11 +27,40 @@ class Migration:
     upgrade: Callable[[sa.Connection], None] | None = None  # None: only ever created fresh
 
 
+def add_column(conn: sa.Connection, table: str, name: str, type_: sa.types.TypeEngine,
+               default: str | None = None) -> None:
+    """ALTER TABLE … ADD COLUMN with the type as this dialect spells it (NOT NULL needs a default)."""
+    spelled = type_.compile(dialect=conn.dialect)
+    tail = f" DEFAULT {default} NOT NULL" if default is not None else ""
+    conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {spelled}{tail}')
+
+
+def _v2_intake_and_review(conn: sa.Connection) -> None:
+    """Columns for unmapped export fields, phone confirmation and merging; the intake tables.
+
+    The four new tables are created from kit.store.schema as it stands; a later change to
+    one of them must freeze this version's definition here first.
+    """
+    for name, type_ in (("extra", sa.Text()), ("phone_confirmed_by", sa.Text()),
+                        ("phone_confirmed_at", sa.DateTime()), ("merged_into", sa.Text())):
+        add_column(conn, "orders", name, type_)
+    add_column(conn, "order_lines", "extra", sa.Text())
+    add_column(conn, "order_lines", "ship_part", sa.Integer(), default="1")
+    for table in (schema.quarantine, schema.flags, schema.reconciliations, schema.blacklist):
+        table.create(conn)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         1,
         "initial schema: staff, batches, SKUs, warehouses, stock levels, orders and lines, "
         "shipments, parcels, tracking events, after-sale cases, audit",
+    ),
+    Migration(
+        2,
+        "intake and review: unmapped export columns, phone confirmation, merged orders, "
+        "split parts; quarantine, flags, reconciliations, blacklist",
+        _v2_intake_and_review,
     ),
 ]
 

@@ -126,6 +126,11 @@ orders = sa.Table(
     sa.Column("batch_id", BigInt, sa.ForeignKey("batches.batch_id")),
     sa.Column("version", Int, nullable=False, server_default="0"),
     sa.Column("updated_at", Time, nullable=False),
+    # v2: intake and review
+    sa.Column("extra", Text),  # JSON of the export's columns the kit does not map
+    sa.Column("phone_confirmed_by", Text),  # S16: who confirmed the COD order by phone
+    sa.Column("phone_confirmed_at", Time),
+    sa.Column("merged_into", Text),  # 合单: the order this one ships with
     sa.Index("ix_orders_stage", "stage"),
     sa.Index("ix_orders_trade_status", "trade_status"),
     sa.Index("ix_orders_paid_at", "paid_at"),
@@ -145,6 +150,9 @@ order_lines = sa.Table(
     sa.Column("discount_fen", BigInt, nullable=False, server_default="0"),
     sa.Column("amount_fen", BigInt, nullable=False),
     sa.Column("is_gift_item", Bool, nullable=False, server_default=sa.false()),
+    # v2: the export's unmapped columns, and the part of a split order the line ships in
+    sa.Column("extra", Text),
+    sa.Column("ship_part", Int, nullable=False, server_default="1"),
     sa.CheckConstraint("quantity > 0", name="ck_order_line_quantity_positive"),
     sa.Index("ix_order_lines_sku", "sku"),
 )
@@ -240,6 +248,74 @@ audit = sa.Table(
     sa.Column("reason", Text),
     sa.Column("batch_id", BigInt),
     sa.Index("ix_audit_entity", "entity", "entity_id"),
+)
+
+# --- v2: intake and review ---------------------------------------------------------------
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    _id("quarantine_id"),
+    sa.Column("batch_id", BigInt, sa.ForeignKey("batches.batch_id"), nullable=False),
+    sa.Column("source", Text, nullable=False),
+    sa.Column("row_no", Int, nullable=False),
+    sa.Column("row_kind", Text, nullable=False),
+    sa.Column("order_no", Text),
+    sa.Column("reasons", Text, nullable=False),  # reason codes, one per line
+    sa.Column("message", Text, nullable=False),  # in the staff's language when quarantined
+    sa.Column("raw", Text, nullable=False),  # JSON of the original row: header -> text
+    sa.Column("status", Text, nullable=False, server_default="open"),  # open, reimported, dismissed
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("resolved_by", Text),
+    sa.Column("resolved_at", Time),
+    sa.Column("resolved_batch_id", BigInt),
+    sa.Index("ix_quarantine_status", "status"),
+    sa.Index("ix_quarantine_order_no", "order_no"),
+)
+
+flags = sa.Table(
+    "flags",
+    metadata,
+    _id("flag_id"),
+    sa.Column("order_no", Text, nullable=False),
+    sa.Column("kind", Text, nullable=False),  # e.g. refused_change
+    sa.Column("message", Text, nullable=False),
+    sa.Column("details", Text),  # JSON
+    sa.Column("batch_id", BigInt),
+    sa.Column("status", Text, nullable=False, server_default="open"),  # open, done
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("created_by", Text, nullable=False),
+    sa.Column("resolved_by", Text),
+    sa.Column("resolved_at", Time),
+    sa.Index("ix_flags_status", "status"),
+    sa.Index("ix_flags_order_no", "order_no"),
+)
+
+reconciliations = sa.Table(
+    "reconciliations",
+    metadata,
+    _id("reconciliation_id"),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("platform", Text, nullable=False),
+    sa.Column("shop", Text, nullable=False),
+    sa.Column("counted", Int),  # typed in by pre-sales (S6)
+    sa.Column("imported", Int, nullable=False),
+    sa.Column("details", Text, nullable=False),  # JSON: counts per stage
+    sa.Column("actor", Text, nullable=False),
+    sa.Column("at", Time, nullable=False),
+)
+
+blacklist = sa.Table(
+    "blacklist",
+    metadata,
+    _id("entry_id"),
+    sa.Column("kind", Text, nullable=False),  # buyer_nick, mobile, address
+    sa.Column("value", Text, nullable=False),
+    sa.Column("reason", Text, nullable=False),
+    sa.Column("actor", Text, nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("active", Bool, nullable=False, server_default=sa.true()),
+    sa.Index("ix_blacklist_kind_value", "kind", "value"),
 )
 
 # What an entity of the lifecycle is stored in, and its key column.
