@@ -108,8 +108,7 @@ def test_merge_marks_the_order_it_ships_with(shop):
 def test_split_assigns_lines_to_parts_and_is_audited(tmp_path):
     """拆单: lines moved to part 2 ship separately; the audit names each line."""
     with kit.connect(str(tmp_path / "kit.db"), actor="店长") as shop:
-        orders, lines = make_orders(1)
-        lines = pl.concat([lines, lines.with_columns(pl.lit(2, dtype=lines.schema["line_no"]).alias("line_no"))])
+        orders, lines = make_orders(1)  # an order of two lines
         shop.insert_orders(orders, lines, kind="test", source="split")
         no = orders["order_no"][0]
 
