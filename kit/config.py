@@ -65,8 +65,17 @@ SPEC: dict[str, dict[str, Any]] = {
     },
     "review": {
         "gift_keywords": Setting(list, ["送礼", "送人", "礼物", "生日", "不要价格", "别放价格",
-                                        "不放价格", "不要发票"],
+                                        "不放价格", "不要发票", "不放发票"],
                                  "words in a buyer message that mark a present (S26)", item=str),
+        "merge_window_hours": Setting(int, 48, "open orders of one buyer to one address within "
+                                      "this many hours are offered for merging (合单)"),
+        "max_quantity": Setting(int, 50, "a line with more pieces than this is held for a look"),
+        "amount_tolerance_fen": Setting(int, 1, "lines may differ from the payable amount by "
+                                        "this many fen (rounding)"),
+        "disabled_rules": Setting(list, [], "review rules switched off, by code", item=str),
+    },
+    "intake": {
+        "max_file_mb": Setting(int, 1024, "larger export files are refused: split them by date"),
     },
 }
 DEFAULT_STAFF = {"店长": Role.SUPERVISOR}
@@ -96,6 +105,12 @@ class Config:
     sender: Sender = field(default_factory=lambda: Sender(**{k: s.default for k, s in _SENDER.items()}))
     default_carrier: str = SPEC["shipping"]["default_carrier"].default
     gift_keywords: tuple[str, ...] = tuple(SPEC["review"]["gift_keywords"].default)
+    merge_window_hours: int = SPEC["review"]["merge_window_hours"].default
+    max_quantity: int = SPEC["review"]["max_quantity"].default
+    amount_tolerance_fen: int = SPEC["review"]["amount_tolerance_fen"].default
+    disabled_rules: tuple[str, ...] = ()
+    max_file_mb: int = SPEC["intake"]["max_file_mb"].default
+    mappings: dict[str, dict[str, str]] = field(default_factory=dict)
     warehouses: tuple[Warehouse, ...] = ()
     staff: dict[str, Role] = field(default_factory=lambda: dict(DEFAULT_STAFF))
     source: str | None = None
@@ -148,7 +163,9 @@ def parse(data: dict[str, Any], source: str | None = None) -> Config:
     unknown = sorted(set(data) - set(top))
     if unknown:
         raise ConfigError("config.unknown_key", key=unknown[0], expected=", ".join(top))
-    values = _section("", {k: v for k, v in data.items() if k in SPEC}, SPEC)
+    intake = dict(data.get("intake", {})) if isinstance(data.get("intake", {}), dict) else {}
+    mappings = _mappings(intake.pop("mappings", {}))
+    values = _section("", {k: v for k, v in data.items() if k in SPEC} | {"intake": intake}, SPEC)
     staff_data = data.get("staff", {name: str(role) for name, role in DEFAULT_STAFF.items()})
     if not isinstance(staff_data, dict):
         raise ConfigError("config.bad_type", key="staff", value=repr(staff_data), expected="table")
@@ -174,8 +191,33 @@ def parse(data: dict[str, Any], source: str | None = None) -> Config:
         local_user=shop["local_user"], sender=Sender(**sender),
         default_carrier=values["shipping"]["default_carrier"],
         gift_keywords=tuple(values["review"]["gift_keywords"]),
+        merge_window_hours=values["review"]["merge_window_hours"],
+        max_quantity=values["review"]["max_quantity"],
+        amount_tolerance_fen=values["review"]["amount_tolerance_fen"],
+        disabled_rules=tuple(values["review"]["disabled_rules"]),
+        max_file_mb=values["intake"]["max_file_mb"], mappings=mappings,
         warehouses=tuple(warehouses), staff=staff, source=source,
     )
+
+
+def _mappings(data: Any) -> dict[str, dict[str, str]]:
+    """[intake.mappings.NAME]: for each named mapping, canonical column -> header in the file."""
+    from kit.intake.rows import LINE_COLUMNS, ORDER_COLUMNS  # the contract the readers fill
+
+    known = [c for c in (*ORDER_COLUMNS, *LINE_COLUMNS) if c != "extra"]
+    if not isinstance(data, dict):
+        raise ConfigError("config.bad_type", key="intake.mappings", value=repr(data), expected="table")
+    out: dict[str, dict[str, str]] = {}
+    for name, mapping in data.items():
+        key = f"intake.mappings.{name}"
+        if not isinstance(mapping, dict):
+            raise ConfigError("config.bad_type", key=key, value=repr(mapping), expected="table")
+        for column, header in mapping.items():
+            if column not in known:
+                raise ConfigError("config.unknown_key", key=f"{key}.{column}", expected=", ".join(known))
+            _check(f"{key}.{column}", header, Setting(str, None, ""))
+        out[name] = dict(mapping)
+    return out
 
 
 def load(path: str | Path | None = None) -> Config:

@@ -14,6 +14,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "insert_orders": frozenset({P, A, S, AD, SYS}),
     # writing staff and warehouses from kit.toml into the database
     "sync_settings": frozenset({S, AD, SYS}),
+    # running the review rules over new orders (审单), keeping the blacklist, reconciling (S6)
+    "run_review": frozenset({P, S, SYS}),
+    "manage_blacklist": frozenset({P, A, S}),
+    "reconcile": frozenset({P, A, S}),
     # generating the demo shop
     "seed_demo": frozenset({AD, S, SYS}),
     # reading: everyone with a role, analysts included
