@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from kit.cli.core import demo, init, serve, status
+from kit.cli.review import reconcile, review
 from kit.i18n import set_lang
 
 
@@ -18,7 +19,7 @@ def cli(lang: str | None) -> None:
         set_lang(lang)
 
 
-for command in (init, demo, status, serve):
+for command in (init, demo, status, review, reconcile, serve):
     cli.add_command(command)
 
 
