@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 
+from kit.ui.review_desk import ReviewDesk, ReviewDeskModel, review_desk
 from kit.ui.session import ShopModel, describe_error, open_shop
 from kit.ui.status import StatusBoard, StatusModel, status_dashboard
 from kit.ui.widgets import KpiGroup, KpiTile, MessageArea
@@ -23,11 +24,14 @@ __all__ = [
     "KpiGroup",
     "KpiTile",
     "MessageArea",
+    "ReviewDesk",
+    "ReviewDeskModel",
     "ShopModel",
     "StatusBoard",
     "StatusModel",
     "describe_error",
     "open_shop",
+    "review_desk",
     "status_dashboard",
 ]
 
