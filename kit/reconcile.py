@@ -21,7 +21,8 @@ from kit.store.frames import read_frame
 
 @dataclass(frozen=True)
 class Reconciliation:
-    """One day's counts per channel (platform and shop)."""
+    """One day's counts per channel (platform and shop); difference = counted − imported,
+    so a positive difference is orders the platform has and the kit does not."""
 
     day: date
     channels: pl.DataFrame   # platform, shop, imported, counted, difference, one column per stage
@@ -42,11 +43,12 @@ class Reconciliation:
 def reconcile(shop: Any, day: date, *, counted: int | None = None, platform: str | None = None,
               shop_name: str | None = None, now: datetime | None = None) -> Reconciliation:
     """The day's orders per channel by stage; with `counted`, record it against one channel."""
-    actor = require(shop.actor, "reconcile")
+    # Reading is for everyone; recording a typed-in count is pre-sales' and supervisors' work.
+    actor = require(shop.actor, "read" if counted is None else "reconcile")
     o = schema.orders
     start = datetime.combine(day, time())
     paid = sa.func.coalesce(o.c.paid_at, o.c.created_at)  # COD orders are counted when placed
-    with shop.store.write() as conn:
+    with (shop.store.write() if counted is not None else shop.store.read()) as conn:
         frame = read_frame(conn, sa.select(o.c.platform, o.c.shop, o.c.stage, sa.func.count().label("n"))
                            .where(paid >= start, paid < start + timedelta(days=1),
                                   o.c.trade_status != "WAIT_BUYER_PAY")

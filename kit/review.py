@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from kit import clock, lifecycle
 from kit.config import Config
-from kit.errors import BadInput
+from kit.errors import BadInput, GuardFailed
 from kit.i18n import t
 from kit.lifecycle.guards import PAYABLE_STATES
 from kit.models import Role, StaffMember
@@ -240,27 +240,56 @@ def run(shop: Any, *, order_nos: list[str] | None = None, recheck: bool = False,
         now: datetime | None = None) -> ReviewResult:
     """Review the new orders (and, with recheck, the held ones): approve or hold each."""
     person = require(shop.actor, "run_review")
+    with shop.store.write() as conn:
+        return review_in(conn, shop.config, person, order_nos=order_nos, recheck=recheck, now=now)
+
+
+def review_in(conn: sa.Connection, config: Config, person: StaffMember, *,
+              order_nos: list[str] | None = None, recheck: bool = False,
+              now: datetime | None = None) -> ReviewResult:
+    """The review inside the caller's write transaction, acting as the review job for `person`."""
     system = StaffMember(f"system:review:{person.name}", Role.SYSTEM)
     moment = now or clock.now()
     o = schema.orders
     stages = ["new", "held"] if recheck else ["new"]
     stmt = sa.select(o).where(o.c.stage.in_(stages), o.c.trade_status.in_(PAYABLE_STATES))
-    with shop.store.write() as conn:
-        if order_nos is not None:
-            stmt = stmt.where(o.c.order_no.in_(order_nos))
-        orders = read_frame(conn, stmt)
-        ctx = _context(conn, orders, shop.config)
-        found = reasons(ctx)
-        presents = _mark_presents(conn, orders, shop.config, system, moment)
-        passing = orders.filter(~pl.col("order_no").is_in(found["order_no"].implode()))["order_no"]
-        approved = lifecycle.apply_many(conn, "order", passing, "approve", system, now=moment)
-        to_hold = found.join(orders.select("order_no", "stage"), on="order_no").filter(
-            pl.col("stage") == "new").select(
-            pl.col("order_no").alias("key"),
-            pl.col("reasons").list.eval(pl.lit("review.") + pl.element()).list.join("\n").alias("reason"))
-        held = lifecycle.apply_many(conn, "order", to_hold, "hold", system, now=moment)
+    if order_nos is not None:
+        stmt = stmt.where(o.c.order_no.in_(order_nos))
+    orders = read_frame(conn, stmt)
+    ctx = _context(conn, orders, config)
+    found = reasons(ctx)
+    presents = _mark_presents(conn, orders, config, system, moment)
+    passing = orders.filter(~pl.col("order_no").is_in(found["order_no"].implode()))["order_no"]
+    approved = lifecycle.apply_many(conn, "order", passing, "approve", system, now=moment)
+    coded = found.join(orders.select("order_no", "stage", "hold_reasons"), on="order_no").with_columns(
+        pl.col("reasons").list.eval(pl.lit("review.") + pl.element()).list.join("\n").alias("codes"))
+    held = lifecycle.apply_many(conn, "order", coded.filter(pl.col("stage") == "new").select(
+        pl.col("order_no").alias("key"), pl.col("codes").alias("reason")), "hold", system, now=moment)
+    _refresh_reasons(conn, coded.filter(pl.col("stage") == "held"), system, moment)
     refused = [(k, e.message) for k, e in (*approved.refused, *held.refused)]
     return ReviewResult(orders.height, approved.keys_applied, found, presents, refused)
+
+
+def _refresh_reasons(conn: sa.Connection, still_held: pl.DataFrame, actor: StaffMember,
+                     moment: datetime) -> None:
+    """On a recheck, a held order's rule reasons become today's; reasons typed by people stay."""
+    typed = (pl.col("hold_reasons").fill_null("").str.split("\n")
+             .list.eval(pl.element().filter((pl.element() != "") & ~pl.element().str.starts_with("review."))))
+    fresh = still_held.with_columns(
+        pl.concat_list([typed, pl.col("codes").str.split("\n")]).list.join("\n").alias("new_reasons")
+    ).filter(pl.col("new_reasons") != pl.col("hold_reasons").fill_null(""))
+    if fresh.height == 0:
+        return
+    conn.execute(sa.update(schema.orders).where(schema.orders.c.order_no == sa.bindparam("k_"))
+                 .values(hold_reasons=sa.bindparam("n_"), version=schema.orders.c.version + 1,
+                         updated_at=moment),
+                 fresh.select(pl.col("order_no").alias("k_"), pl.col("new_reasons").alias("n_")).to_dicts())
+    insert_frame(conn, schema.audit, fresh.select(
+        pl.lit(moment, dtype=pl.Datetime("us")).alias("at"), pl.lit(actor.name).alias("actor"),
+        pl.lit(str(actor.role)).alias("role"), pl.lit("order").alias("entity"),
+        pl.col("order_no").alias("entity_id"), pl.lit("recheck").alias("action"),
+        pl.lit("hold_reasons").alias("field"), pl.col("hold_reasons").alias("from_state"),
+        pl.col("new_reasons").alias("to_state")))
 
 
 def _mark_presents(conn: sa.Connection, orders: pl.DataFrame, config: Config, actor: StaffMember,
@@ -282,11 +311,12 @@ def _mark_presents(conn: sa.Connection, orders: pl.DataFrame, config: Config, ac
 
 
 def confirm_phone(shop: Any, order_no: str, *, expected_version: int | None = None) -> ReviewResult:
-    """S16: pre-sales confirmed the COD order by phone; record who and when, then review it again."""
+    """S16: pre-sales confirmed the COD order by phone; record who and when, and review it again,
+    in one transaction."""
+    person = require(shop.actor, "read")
     with shop.store.write() as conn:
-        lifecycle.edit(conn, order_no, {"phone_confirmed": True}, require(shop.actor, "read"),
-                       expected_version=expected_version)
-    return run(shop, order_nos=[order_no], recheck=True)
+        lifecycle.edit(conn, order_no, {"phone_confirmed": True}, person, expected_version=expected_version)
+        return review_in(conn, shop.config, person, order_nos=[order_no], recheck=True)
 
 
 def add_to_blacklist(shop: Any, kind: str, value: str, reason: str) -> None:
@@ -299,21 +329,52 @@ def add_to_blacklist(shop: Any, kind: str, value: str, reason: str) -> None:
                                                       actor=actor.name, at=clock.now(), active=True))
 
 
+def describe_expr() -> pl.Expr:
+    """The `hold_reasons` column as a list of sentences for staff (whole column, no Python loop)."""
+    words = {f"review.{r}": t(f"review.{r}") for r in REASONS}
+    return (pl.col("hold_reasons").fill_null("").str.split("\n")
+            .list.eval(pl.element().filter(pl.element() != "")
+                       .replace_strict(words, default=pl.element(), return_dtype=pl.String)))
+
+
 def held_orders(shop: Any) -> pl.DataFrame:
     """The held orders with their reasons in words, oldest payment first: the review desk's list."""
     o = schema.orders
     with shop.store.read() as conn:
         frame = read_frame(conn, sa.select(o).where(o.c.stage == "held").order_by(o.c.paid_at))
-    return frame.with_columns(
-        pl.col("hold_reasons").map_elements(describe, return_dtype=pl.List(pl.String)).alias("reasons"))
+    return frame.with_columns(describe_expr().alias("reasons"))
 
 
 def cod_call_list(shop: Any) -> pl.DataFrame:
-    """S16: COD orders waiting for pre-sales to confirm them by phone."""
+    """S16: COD orders waiting for pre-sales to confirm them by phone, oldest first."""
     o = schema.orders
+    placed = sa.func.coalesce(o.c.paid_at, o.c.created_at)
     with shop.store.read() as conn:
         return read_frame(conn, sa.select(o.c.order_no, o.c.receiver_name, o.c.receiver_mobile,
-                                          o.c.payable_fen, o.c.paid_at, o.c.stage, o.c.version)
+                                          o.c.receiver_phone, o.c.payable_fen, o.c.created_at,
+                                          o.c.paid_at, o.c.stage, o.c.version)
                           .where(o.c.payment_method == "cod", ~o.c.phone_confirmed,
                                  o.c.stage.in_(["new", "held"]),
-                                 o.c.trade_status.in_(PAYABLE_STATES)).order_by(o.c.paid_at))
+                                 o.c.trade_status.in_(PAYABLE_STATES)).order_by(placed))
+
+
+def merge(shop: Any, order_nos: list[str], into: str, *, reason: str | None = None) -> list[str]:
+    """合单 (S6): orders of one buyer to one address ship with `into`; checked, then audited."""
+    actor = require(shop.actor, "read")
+    o = schema.orders
+    wanted = list(dict.fromkeys([into, *order_nos]))
+    with shop.store.write() as conn:
+        rows = read_frame(conn, sa.select(o).where(o.c.order_no.in_(wanted)))
+        missing = sorted(set(wanted) - set(rows["order_no"].to_list()))
+        if missing:
+            raise BadInput("review.merge_missing", orders=", ".join(missing))
+        if into in order_nos or len(wanted) < 2:
+            raise BadInput("review.merge_self", order_no=into)
+        if rows.select(ADDRESS_KEY).unique().height != 1:
+            raise GuardFailed("review.merge_other_address", into=into)
+        if rows.filter(pl.col("merged_into").is_not_null()).height or rows.filter(
+                ~pl.col("stage").is_in(OPEN_STAGES)).height:
+            raise GuardFailed("review.merge_not_open", into=into)
+        for no in wanted[1:]:
+            lifecycle.edit(conn, no, {"merged_into": into}, actor, reason=reason)
+    return wanted[1:]

@@ -110,6 +110,18 @@ class Shop:
             return lifecycle.apply(conn, entity, key, action, actor, reason=reason,
                                    expected_version=expected_version, now=now)
 
+    def transition_many(
+        self, entity: str, keys: Any, action: str, *, reason: str | None = None,
+        now: datetime | None = None,
+    ) -> lifecycle.BulkResult:
+        """Apply one transition to many records in one transaction; refusals are listed per key.
+
+        `keys` is a list, or a frame with `key` and optional `reason` / `expected_version`.
+        """
+        actor = require(self.actor, "read")
+        with self.store.write() as conn:
+            return lifecycle.apply_many(conn, entity, keys, action, actor, reason=reason, now=now)
+
     def audit_trail(self, entity: str | None = None, key: str | None = None) -> pl.DataFrame:
         """Audit rows, newest last, for one record or all."""
         a = schema.audit

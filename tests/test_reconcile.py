@@ -58,3 +58,12 @@ def test_another_day_has_nothing(shop):
 
     assert result.balanced
     assert result.channels["imported"][0] == 0
+
+
+def test_anyone_may_read_a_reconciliation_but_only_staff_record_one(db_url):
+    """An analyst sees the day's counts; typing a count in is pre-sales' work."""
+    config = kit.config.parse({"staff": {"分析师": "analyst", "店长": "supervisor"}})
+    with kit.connect(db_url, actor="分析师", config=config) as shop:
+        assert reconcile(shop, DAY).channels["imported"][0] == 0
+        with pytest.raises(kit.errors.PermissionDenied):
+            reconcile(shop, DAY, counted=3)

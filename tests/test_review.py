@@ -196,3 +196,50 @@ def test_thousands_of_orders_are_reviewed_in_one_pass(shop):
     assert status["approved"] + status["held"] == 3000
     trail = shop.audit_trail("order")
     assert trail.filter(pl.col("action").is_in(["approve", "hold"])).height == 3000
+
+
+def test_recheck_refreshes_rule_reasons_and_keeps_typed_ones(shop):
+    """After the address is fixed, a recheck drops the old rule reason; a person's note stays."""
+    no = add(shop, 1, province="火星", buyer_message="周末别送")
+    review.run(shop)
+    with shop.store.write() as conn:
+        kit.lifecycle.edit(conn, no, {"province": "浙江省"}, shop.actor)
+        conn.exec_driver_sql(f"UPDATE orders SET hold_reasons = hold_reasons || '\n客户要求改地址' "
+                             f"WHERE order_no = '{no}'")
+
+    review.run(shop, recheck=True)
+
+    assert shop.order(no).hold_reasons == ("客户要求改地址", "review.buyer_message")
+    reasons = review.held_orders(shop)["reasons"][0].to_list()
+    assert reasons == ["客户要求改地址", "有买家留言，请人工阅读（S26）"]
+
+
+def test_merge_checks_buyer_address_and_state_S6(shop):
+    """合单 only for open orders of one buyer to one address; otherwise a clear refusal."""
+    first = add(shop, 1)
+    twin = add(shop, 8, **{c: getattr(shop.order(first), c) for c in ("buyer_nick", "receiver_name",
+                                                                        "receiver_mobile")},
+               province=shop.order(first).address.province, city=shop.order(first).address.city,
+               district=shop.order(first).address.district, address_detail=shop.order(first).address.detail)
+    stranger = add(shop, 2)
+
+    with pytest.raises(kit.errors.GuardFailed):
+        review.merge(shop, [stranger], into=first)
+    with pytest.raises(kit.errors.BadInput):
+        review.merge(shop, [first], into=first)
+    merged = review.merge(shop, [twin], into=first, reason="同一买家同一地址")
+
+    assert merged == [twin]
+    assert shop.orders().filter(pl.col("order_no") == twin)["merged_into"][0] == first
+
+
+def test_bulk_transition_lists_refusals_per_order(shop):
+    """Approving several at once: the ones that may go, go; each refusal names its order."""
+    ok = add(shop, 1)
+    unpaid = add(shop, 2, paid_fen=1)
+
+    result = shop.acting_as("店长").transition_many("order", [ok, unpaid], "approve")
+
+    assert result.keys_applied == [ok]
+    assert [k for k, _ in result.refused] == [unpaid]
+    assert unpaid in result.refused[0][1].message

@@ -107,18 +107,25 @@ def edit(
     return Change("order", key, f"edit_{rule.group}", tuple(trail), row["version"] + 1, moment)
 
 
+SPLIT_ROLES = frozenset({P, A, S})
+
+
 def split_lines(
     conn: sa.Connection, key: str, parts: dict[int, int], actor: StaffMember, *,
-    reason: str | None = None, now: datetime | None = None,
+    reason: str | None = None, expected_version: int | None = None, now: datetime | None = None,
 ) -> Change:
     """Assign order lines to ship parts (拆单: part 2 ships separately), before allocation."""
-    check_role(actor, frozenset({P, A, S}), t("edit.split"))
+    check_role(actor, SPLIT_ROLES, t("edit.split"))
     table, key_col = ENTITY_TABLES["order"]
     stmt = sa.select(table.c.stage, table.c.version).where(table.c[key_col] == key)
     row = conn.execute(stmt.with_for_update() if conn.dialect.name == "postgresql" else stmt).first()
     entity_label = t("entity.order")
     if row is None:
         raise NotFound("lifecycle.not_found", entity=entity_label, key=key)
+    if expected_version is not None and row.version != expected_version:
+        raise Conflict("lifecycle.conflict_changed", entity=entity_label, key=key,
+                       state=label("order", "stage", row.stage),
+                       **last_changes(conn, "order", [key]).get(key, {"by": "?", "at": "?"}))
     if row.stage not in BEFORE_ALLOCATION:
         raise IllegalTransition("lifecycle.edit_not_now", entity=entity_label, key=key,
                                 action=t("edit.split"), state=label("order", "stage", row.stage))
