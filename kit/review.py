@@ -358,7 +358,8 @@ def cod_call_list(shop: Any) -> pl.DataFrame:
                                  o.c.trade_status.in_(PAYABLE_STATES)).order_by(placed))
 
 
-def merge(shop: Any, order_nos: list[str], into: str, *, reason: str | None = None) -> list[str]:
+def merge(shop: Any, order_nos: list[str], into: str, *, reason: str | None = None,
+          versions: dict[str, int] | None = None) -> list[str]:
     """合单 (S6): orders of one buyer to one address ship with `into`; checked, then audited."""
     actor = require(shop.actor, "read")
     o = schema.orders
@@ -375,6 +376,7 @@ def merge(shop: Any, order_nos: list[str], into: str, *, reason: str | None = No
         if rows.filter(pl.col("merged_into").is_not_null()).height or rows.filter(
                 ~pl.col("stage").is_in(OPEN_STAGES)).height:
             raise GuardFailed("review.merge_not_open", into=into)
-        for no in wanted[1:]:
-            lifecycle.edit(conn, no, {"merged_into": into}, actor, reason=reason)
+        for no in wanted[1:]:  # the few orders staff selected
+            lifecycle.edit(conn, no, {"merged_into": into}, actor, reason=reason,
+                           expected_version=(versions or {}).get(no))
     return wanted[1:]

@@ -296,16 +296,15 @@ def test_address_form_opens_prefilled_for_one_order(shop: Shop) -> None:
     assert texts["省"] == "火星" and texts["手机"] == "12345"
 
 
-def test_merge_points_the_others_at_the_chosen_order(shop: Shop) -> None:
-    """Merging two held orders records the target on the other one, audited (合单, S6)."""
+def test_merge_of_different_buyers_is_refused_in_words(shop: Shop) -> None:
+    """Merging orders of two buyers is refused by the service, shown as a sentence (合单, S6)."""
     desk = desk_for(shop)
 
     ok = desk.model.merge(MESSAGE, [MESSAGE, MARS], "同一买家")
 
-    assert ok is True
-    merged = shop.orders(stage="held").filter(pl.col("order_no") == MARS)["merged_into"][0]
-    assert merged == MESSAGE
-    assert desk.model.message == t("review_desk.merged", count=1, order_no=MESSAGE)
+    assert ok is False
+    assert shop.orders(stage="held").filter(pl.col("order_no") == MARS)["merged_into"][0] is None
+    assert desk.model.message == t("review.merge_other_address", into=MESSAGE)
     assert desk.model.merge(MESSAGE, [MESSAGE]) is False  # nothing to merge: says so, acts not
 
 

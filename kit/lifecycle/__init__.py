@@ -10,11 +10,13 @@ one wins; the other gets Conflict. Field edits (address, phone, memo) go through
 """
 
 from kit.lifecycle.apply import BulkResult, Change, apply, apply_many, check_role, label
-from kit.lifecycle.edits import EDITS, EditRule, edit, split_lines
+from kit.lifecycle.edits import BEFORE_ALLOCATION, EDITS, SPLIT_ROLES, EditRule, edit, split_lines
 from kit.lifecycle.table import TRANSITIONS, Transition, transition, transitions_for
 
 __all__ = [
+    "BEFORE_ALLOCATION",
     "EDITS",
+    "SPLIT_ROLES",
     "TRANSITIONS",
     "BulkResult",
     "Change",

@@ -141,7 +141,7 @@ class ReviewDeskModel(ShopModel):
         if role in ACTIONS["run_review"] and stage in ("new", "held"):
             allowed.append("recheck")
         allowed += [g for g in ("address", "merge") if edits[g]]
-        if edits["merge"]:  # split_lines checks the same roles and stages in code (no table row)
+        if role in lifecycle.SPLIT_ROLES and stage in lifecycle.BEFORE_ALLOCATION:
             allowed.append("split")
         if edits["phone_confirmation"] and role in ACTIONS["run_review"]:
             allowed.append("confirm_phone")
@@ -302,11 +302,9 @@ class ReviewDeskModel(ShopModel):
         if chosen.height == 0:
             self.show_info(t("review_desk.select_two"))
             return None
-        actor, shop = self._actor(), self.require_shop()
-        with shop.store.write() as conn:  # one transaction: a refusal leaves every order as it was
-            for key, version in chosen.iter_rows():  # a handful of selected orders
-                lifecycle.edit(conn, key, {"merged_into": into}, actor, reason=reason or None,
-                               expected_version=version)
+        # One transaction in the service: a refusal leaves every order as it was.
+        review.merge(self.require_shop(), chosen["key"].to_list(), into, reason=reason or None,
+                     versions=dict(chosen.iter_rows()))
         self.show_info(t("review_desk.merged", count=chosen.height, order_no=into))
         self._read()
         return True
@@ -318,7 +316,8 @@ class ReviewDeskModel(ShopModel):
     def _split(self, order_no: str, parts: Mapping[int, int], reason: str | None) -> bool:
         actor, shop = self._actor(), self.require_shop()
         with shop.store.write() as conn:
-            lifecycle.split_lines(conn, order_no, dict(parts), actor, reason=reason or None)
+            lifecycle.split_lines(conn, order_no, dict(parts), actor, reason=reason or None,
+                                  expected_version=self._version(order_no))
         self.show_info(t("review_desk.split_saved", order_no=order_no, parts=len(set(parts.values()))))
         self._read()
         return True
