@@ -10,6 +10,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,3 +80,24 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
+
+
+@contextmanager
+def serving(db: str, folder: Path) -> Iterator[Server]:
+    """`kit serve` over the database on a free port, logging into `folder`; stopped on exit.
+
+    The shell's KIT_* settings (language, another database) do not leak into the server.
+    """
+    port = free_port()
+    log = folder / "serve.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIT_")}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(KIT), "serve", "--db", db, "--port", str(port), "--dir", str(ROOT / "dashboards")],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        wait_until_answering(f"http://127.0.0.1:{port}/", proc, log)
+        yield Server(f"http://127.0.0.1:{port}/", db, log)
+    finally:
+        stop(proc)

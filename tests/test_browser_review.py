@@ -5,7 +5,6 @@ reconciliation with a typed count (S6, S16, S26)."""
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,13 +14,9 @@ import pytest
 from browser_support import (
     CHROMIUM_ARGS,
     FIRST_RENDER_MS,
-    KIT,
-    ROOT,
     UPDATE_MS,
     Server,
-    free_port,
-    stop,
-    wait_until_answering,
+    serving,
 )
 from orders_factory import make_orders, order_no
 
@@ -51,19 +46,8 @@ def server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     with kit.connect(db, actor="店长") as shop:
         shop.insert_orders(orders, lines, kind="test", source="test")
         review.run(shop)
-    port = free_port()
-    log = folder / "serve.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIT_")}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(KIT), "serve", "--db", db, "--port", str(port), "--dir", str(ROOT / "dashboards")],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        wait_until_answering(f"http://127.0.0.1:{port}/", proc, log)
-        yield Server(f"http://127.0.0.1:{port}/", db, log)
-    finally:
-        stop(proc)
+    with serving(db, folder) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,13 +10,9 @@ import pytest
 from browser_support import (
     CHROMIUM_ARGS,
     FIRST_RENDER_MS,
-    KIT,
-    ROOT,
     UPDATE_MS,
     Server,
-    free_port,
-    stop,
-    wait_until_answering,
+    serving,
 )
 from orders_factory import make_orders
 
@@ -39,20 +33,8 @@ def server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         shop.insert_orders(*make_orders(4, stage="approved", start=7), kind="test", source="test")
         shop.insert_orders(*make_orders(3, trade_status="WAIT_BUYER_PAY", start=11),
                            kind="test", source="test")
-    port = free_port()
-    log = folder / "serve.log"
-    # The shell's KIT_* settings (language, another database) must not leak into the server.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIT_")}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(KIT), "serve", "--db", db, "--port", str(port), "--dir", str(ROOT / "dashboards")],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        wait_until_answering(f"http://127.0.0.1:{port}/", proc, log)
-        yield Server(f"http://127.0.0.1:{port}/", db, log)
-    finally:
-        stop(proc)
+    with serving(db, folder) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

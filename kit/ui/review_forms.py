@@ -23,7 +23,7 @@ from kit.i18n import t
 from kit.models import PaymentMethod, Role, Stage
 from kit.ui.reconcile_panel import RECONCILE_STYLE, ReconcilePanel
 from kit.ui.table import KEY, OrderTable
-from kit.ui.widgets import STYLE, KpiTile, MessageArea
+from kit.ui.widgets import STYLE, DeskHeader, KpiTile, MessageArea
 
 if TYPE_CHECKING:
     from kit.ui.review_desk import ReviewDeskModel
@@ -330,18 +330,14 @@ class ReviewDesk(widgets.VBox):
     def __init__(self, model: ReviewDeskModel) -> None:
         self.model = model
         style = widgets.HTML(DESK_STYLE, layout=widgets.Layout(display="none"))
-        self.title = widgets.HTML(f'<div class="kit-title">{escape(t("review_desk.title"))}</div>')
-        self.subtitle = widgets.HTML()
-        self.subtitle.add_class("kit-subtitle")
         self.run_review = _button(t("review_desk.run_review"), "kit-run-review", icon="play",
                                   tooltip=t("review_desk.run_review_tooltip"))
         self.run_review.on_click(model.callback(model.run_review))
         self.refresh_button = _button(t("ui.refresh"), "kit-refresh", icon="refresh",
                                       tooltip=t("review_desk.refresh_tooltip"))
         self.refresh_button.on_click(model.callback(model.refresh))
-        header = widgets.HBox([widgets.VBox([self.title, self.subtitle]),
-                               widgets.HBox([self.run_review, self.refresh_button])])
-        header.add_class("kit-header")
+        header = self.header = DeskHeader(t("review_desk.title"), [self.run_review, self.refresh_button])
+        self.title, self.subtitle = header.title, header.subtitle
         self.message = MessageArea(model)
         self.tiles = {name: KpiTile(t(f"review_desk.tile_{name}"), f"kit-kpi-review-{name}")
                       for name in ("held", "cod", "new")}
@@ -367,20 +363,14 @@ class ReviewDesk(widgets.VBox):
 
     def _draw_shop(self, _change: object = None) -> None:
         shop, model = self.model.shop, self.model
-        if shop is None:
-            self.subtitle.value = ""
-            return
-        parts = [escape(shop.config.shop_name)]
-        if shop.actor is not None:
-            who = shop.actor.display_name or shop.actor.name
-            parts.append(escape(t("ui.acting", actor=who, role=Role(shop.actor.role).label)))
-            if not model.allowed:
-                parts.append(escape(t("review_desk.read_only", role=Role(shop.actor.role).label)))
-        else:
-            parts.append(escape(t("review_desk.no_actor")))
-        if not model.sees_phones:
-            parts.append(escape(t("review_desk.masked_note")))
-        self.subtitle.value = "　".join(parts)
+        notes = []
+        if shop is not None and shop.actor is None:
+            notes.append(t("review_desk.no_actor"))
+        elif shop is not None and not model.allowed:
+            notes.append(t("review_desk.read_only", role=Role(shop.actor.role).label))
+        if shop is not None and not model.sees_phones:
+            notes.append(t("review_desk.masked_note"))
+        self.header.show(shop, *notes)
 
     def _draw_busy(self, _change: object = None) -> None:
         _show(self.run_review, "run_review" in self.model.allowed)

@@ -21,10 +21,10 @@ from traitlets import Dict, Instance
 
 from kit import clock
 from kit.i18n import t
-from kit.models import Role, ShipmentStage, Stage, TradeStatus
+from kit.models import ShipmentStage, Stage, TradeStatus
 from kit.shop import Shop
 from kit.ui.session import ShopModel
-from kit.ui.widgets import STYLE, KpiGroup, KpiTile, MessageArea
+from kit.ui.widgets import STYLE, DeskHeader, KpiGroup, KpiTile, MessageArea
 
 __all__ = [
     "StatusBoard",
@@ -56,21 +56,14 @@ class StatusBoard(widgets.VBox):
     def __init__(self, model: StatusModel) -> None:
         self.model = model
         style = widgets.HTML(STYLE, layout=widgets.Layout(display="none"))
-        self.title = widgets.HTML(f'<div class="kit-title">{escape(t("ui.status_title"))}</div>')
-        self.subtitle = widgets.HTML()
-        self.subtitle.add_class("kit-subtitle")
         self.updated = widgets.HTML()
         self.updated.add_class("kit-updated")
         self.refresh_button = widgets.Button(description=t("ui.refresh"), icon="refresh",
                                              tooltip=t("ui.refresh_tooltip"))
         self.refresh_button.add_class("kit-refresh")
         self.refresh_button.on_click(model.callback(model.refresh))
-        header = widgets.HBox([
-            widgets.VBox([self.title, self.subtitle]),
-            widgets.HBox([self.updated, self.refresh_button],
-                         layout=widgets.Layout(align_items="center")),
-        ])
-        header.add_class("kit-header")
+        header = self.header = DeskHeader(t("ui.status_title"), [self.updated, self.refresh_button])
+        self.title, self.subtitle = header.title, header.subtitle
         self.message = MessageArea(model)
 
         self.orders_tile = KpiTile(t("ui.total_orders"), "kit-kpi-orders")
@@ -117,15 +110,7 @@ class StatusBoard(widgets.VBox):
         self.updated.value = escape(text)
 
     def _show_shop(self, _change: object = None) -> None:
-        shop = self.model.shop
-        if shop is None:
-            self.subtitle.value = ""
-            return
-        parts = [escape(shop.config.shop_name)]
-        if shop.actor is not None:
-            who = shop.actor.display_name or shop.actor.name
-            parts.append(escape(t("ui.acting", actor=who, role=Role(shop.actor.role).label)))
-        self.subtitle.value = "　".join(parts)
+        self.header.show(self.model.shop)
 
     def _show_busy(self, _change: object = None) -> None:
         self.refresh_button.disabled = self.model.busy

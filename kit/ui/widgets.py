@@ -15,9 +15,11 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Int, Unicode
 
+from kit.i18n import t
+from kit.models import Role
 from kit.ui.session import ShopModel
 
-__all__ = ["STYLE", "KpiGroup", "KpiTile", "MessageArea", "css_token"]
+__all__ = ["STYLE", "DeskHeader", "KpiGroup", "KpiTile", "MessageArea", "css_token"]
 
 STYLE = """
 <style>
@@ -127,3 +129,26 @@ class MessageArea(widgets.HTML):
                 self.add_class(f"kit-message-{kind}")
             else:
                 self.remove_class(f"kit-message-{kind}")
+
+
+class DeskHeader(widgets.HBox):
+    """A desk's title line: its title and who acts on the left, its buttons on the right."""
+
+    def __init__(self, title: str, buttons: list[widgets.Widget]) -> None:
+        self.title = widgets.HTML(f'<div class="kit-title">{escape(title)}</div>')
+        self.subtitle = widgets.HTML()
+        self.subtitle.add_class("kit-subtitle")
+        right = widgets.HBox(buttons, layout=widgets.Layout(align_items="center"))
+        super().__init__([widgets.VBox([self.title, self.subtitle]), right])
+        self.add_class("kit-header")
+
+    def show(self, shop: Any, *notes: str) -> None:
+        """The shop's name, who acts in which role, then any notes; empty without a shop."""
+        if shop is None:
+            self.subtitle.value = ""
+            return
+        parts = [shop.config.shop_name]
+        if shop.actor is not None:
+            who = shop.actor.display_name or shop.actor.name
+            parts.append(t("ui.acting", actor=who, role=Role(shop.actor.role).label))
+        self.subtitle.value = "　".join(escape(p) for p in (*parts, *notes))
