@@ -84,6 +84,7 @@ PROBLEMS = (
     "bad_address",        # 收货地址 that does not split into province city district detail
     "inconsistent_order", # rows of one order disagree on an order column (importer)
     "orphan_line",        # a line whose order is in no order row (importer)
+    "bad_json",           # a JSON Lines line that is not a JSON object
 )
 
 
