@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from kit.cli.core import demo, init, serve, status
+from kit.cli.intake import import_
 from kit.cli.review import reconcile, review
 from kit.i18n import set_lang
 
@@ -19,7 +20,7 @@ def cli(lang: str | None) -> None:
         set_lang(lang)
 
 
-for command in (init, demo, status, review, reconcile, serve):
+for command in (init, demo, status, import_, review, reconcile, serve):
     cli.add_command(command)
 
 

@@ -13,7 +13,7 @@ from kit.i18n import t
 from kit.reconcile import reconcile as reconcile_day
 
 
-def _shop(db: str | None, config_path: str | None, actor: str | None) -> kit.Shop:
+def open_shop(db: str | None, config_path: str | None, actor: str | None) -> kit.Shop:
     """The shop, acting as --as NAME (or KIT_ACTOR), else the shop's local user."""
     shop = kit.connect(db, config=config_path)
     try:
@@ -37,7 +37,7 @@ def review(db: str | None, as_json: bool, config_path: str | None, actor: str | 
            listing: bool, cod: bool, approve: str | None, hold: str | None, reason: str | None,
            confirm: str | None) -> None:
     """Review new orders: approve those that pass every rule, hold the rest with reasons."""
-    with _shop(db, config_path, actor) as shop:
+    with open_shop(db, config_path, actor) as shop:
         if listing or cod:
             frame = (review_service.cod_call_list(shop) if cod else review_service.held_orders(shop))
             rows = [{"order_no": r["order_no"], "paid_at": r["paid_at"],
@@ -80,7 +80,7 @@ def review(db: str | None, as_json: bool, config_path: str | None, actor: str | 
 def reconcile(db: str | None, as_json: bool, config_path: str | None, actor: str | None,
               day: datetime, counted: int | None, platform: str | None, shop_name: str | None) -> None:
     """Reconcile one day: orders registered per channel and stage against the count typed in (S6)."""
-    with _shop(db, config_path, actor) as shop:
+    with open_shop(db, config_path, actor) as shop:
         result = reconcile_day(shop, day.date(), counted=counted, platform=platform, shop_name=shop_name)
     if as_json:
         emit_json({"ok": True, **result.to_dict()})

@@ -60,6 +60,32 @@ def _lines_text(column: str) -> pl.Expr:
     return pl.col(column).list.eval(pl.element().struct.json_encode()).list.join("\n")
 
 
+def _with_line_totals(incoming: pl.DataFrame, new_lines: pl.DataFrame,
+                      stored_lines: pl.DataFrame) -> pl.DataFrame:
+    """An order's total is its lines' amounts plus postage, its discount what the buyer does not
+    pay of that (kit.models: payable = total − discount).
+
+    Taobao's item report gives list prices and no line amounts, and its 总金额 is already
+    after discounts: both numbers are in the export, so the discount is derived, not
+    guessed. Where the payable exceeds the lines, the export's own numbers stay and review
+    holds the order (amount_mismatch).
+    """
+    known = pl.concat([
+        new_lines.select("order_no",
+                         pl.col("amount_fen").fill_null(pl.col("price_fen") * pl.col("quantity"))),
+        stored_lines.filter(~pl.col("order_no").is_in(new_lines["order_no"].implode())).select(
+            "order_no", "amount_fen"),
+    ], how="vertical_relaxed").group_by("order_no").agg(pl.col("amount_fen").sum().alias("_lines_fen"))
+    total = pl.col("_lines_fen") + pl.col("post_fee_fen").fill_null(0)
+    fits = pl.col("_lines_fen").is_not_null() & pl.col("payable_fen").is_not_null() & (
+        total >= pl.col("payable_fen"))
+    return incoming.join(known, on="order_no", how="left", maintain_order="left").with_columns(
+        pl.when(fits).then(total).otherwise(pl.col("total_fen")).alias("total_fen"),
+        pl.when(fits).then(total - pl.col("payable_fen")).otherwise(pl.col("discount_fen"))
+        .alias("discount_fen"),
+    ).drop("_lines_fen")
+
+
 def classify(rows: pl.DataFrame, stored: pl.DataFrame, stored_lines: pl.DataFrame,
              platform: str, shop: str) -> Classified:
     """Plan the import of `rows` against the stored orders with the same numbers."""
@@ -82,7 +108,9 @@ def classify(rows: pl.DataFrame, stored: pl.DataFrame, stored_lines: pl.DataFram
         pl.when(pl.col(c).is_null()).then(pl.lit(f"missing_field:{c}")).otherwise(None) for c in REQUIRED
     ]).list.drop_nulls()
     rows = rows.with_columns(
-        pl.when(pl.col("_header") & ~pl.col("order_no").is_in(stored["order_no"].implode()))
+        # A cell that could not be read is already its reason; "missing" is for empty cells.
+        pl.when(pl.col("_header") & ~pl.col("order_no").is_in(stored["order_no"].implode())
+                & (pl.col("reasons").list.len() == 0))
         .then(pl.concat_list([pl.col("reasons"), missing])).otherwise(pl.col("reasons")).alias("reasons"))
     order_reason = (
         pl.when(pl.col("order_no").is_in(inconsistent.implode())).then(pl.lit("inconsistent_order"))
@@ -102,12 +130,12 @@ def classify(rows: pl.DataFrame, stored: pl.DataFrame, stored_lines: pl.DataFram
     rows = rows.with_columns(
         (pl.col("order_no").is_null() | pl.col("order_no").is_in(bad_orders.implode())
          | (pl.col("reasons").list.len() > 0)).alias("_bad"))
+    rows = rows.with_columns(  # a row held back only because another row of its order was unreadable
+        pl.when(pl.col("_bad") & (pl.col("reasons").list.len() == 0))
+        .then(pl.lit(["order_quarantined"])).otherwise(pl.col("reasons")).alias("reasons"))
     good = rows.filter(~pl.col("_bad"))
 
     header = good.filter(pl.col("_header")).unique("order_no", keep="first", maintain_order=True)
-    incoming = header.select("order_no", *STORED)
-    is_new = ~pl.col("order_no").is_in(stored["order_no"].implode())
-    new_orders = incoming.filter(is_new)
 
     # Lines: numbered per order in the order they appear.
     lines = good.filter(pl.col("_line")).with_columns(
@@ -119,9 +147,27 @@ def classify(rows: pl.DataFrame, stored: pl.DataFrame, stored_lines: pl.DataFram
     line_cmp = line_sets.join(lines_have, on="order_no", how="left")
     fill_lines = line_cmp.filter(
         ~pl.col("order_no").is_in(stored["order_no"].implode()) | pl.col("_stored_lines").is_null())
-    lines_differ = line_cmp.filter(pl.col("_stored_lines").is_not_null()
-                                   & (pl.col("_stored_lines") != pl.col("_incoming_lines")))
+    # Stored lines differ when the count differs, or a cell the export gives differs (an item
+    # report has no line amount: a null says nothing).
+    paired = lines.join(stored_lines, on=["order_no", "line_no"], how="inner", suffix="_old")
+    cell_differs = paired.filter(pl.any_horizontal(
+        pl.col(c).is_not_null() & pl.col(c).ne_missing(pl.col(f"{c}_old")) for c in LINE_KEY))["order_no"]
+    count_differs = line_cmp.filter(
+        pl.col("_stored_lines").is_not_null()
+        & (pl.col("_stored_lines").list.len() != pl.col("_incoming_lines").list.len()))["order_no"]
+    lines_differ = line_cmp.filter(pl.col("order_no").is_in(cell_differs.implode())
+                                   | pl.col("order_no").is_in(count_differs.implode()))
     new_lines = lines.filter(pl.col("order_no").is_in(fill_lines["order_no"].implode()))
+
+    # The orders as this import sees them: header rows, and stored orders receiving their lines
+    # now (an item report after the order report), with totals that agree with the lines.
+    late = stored.filter(pl.col("order_no").is_in(fill_lines["order_no"].implode())
+                         & ~pl.col("order_no").is_in(header["order_no"].implode()))
+    incoming = pl.concat([header.select("order_no", *STORED), late.select("order_no", *STORED)],
+                         how="vertical_relaxed")
+    incoming = _with_line_totals(incoming, new_lines, stored_lines)
+    is_new = ~pl.col("order_no").is_in(stored["order_no"].implode())
+    new_orders = incoming.filter(is_new)
 
     # Field by field, what a later export says differently (null means "not in this export").
     both = incoming.filter(~is_new).join(stored, on="order_no", suffix="_old")

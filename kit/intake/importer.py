@@ -22,6 +22,7 @@ from kit import clock, lifecycle
 from kit.i18n import t
 from kit.intake.classify import LINE_KEY, STORED, Classified, classify
 from kit.intake.messages import quarantine_message
+from kit.intake.quarantine import resolve_imported
 from kit.intake.rows import Intake
 from kit.models import Role, StaffMember, TradeStatus
 from kit.permissions import require
@@ -231,6 +232,9 @@ def import_intake(shop: Any, intake: Intake, *, platform: str | None = None,
         refused_moves = _move_statuses(conn, plan, system, moment)
         rows = _requarantine_refused(plan, refused_moves)
         flagged = _flags(conn, plan, refused_moves, actor, batch_id, moment)
+        resolve_imported(conn, rows.filter(
+            (pl.col("outcome") != "quarantined") & pl.col("order_no").is_not_null()).select(
+            "order_no", "row_kind"), batch_id, actor.name, moment)
         _quarantine(conn, rows, batch_id, moment)
         summary = _summary(batch_id, intake, plan, rows, flagged)
         conn.execute(sa.update(schema.batches).where(schema.batches.c.batch_id == batch_id).values(

@@ -85,6 +85,7 @@ PROBLEMS = (
     "inconsistent_order", # rows of one order disagree on an order column (importer)
     "orphan_line",        # a line whose order is in no order row (importer)
     "bad_json",           # a JSON Lines line that is not a JSON object
+    "order_quarantined",  # a readable row whose order has an unreadable one (importer)
 )
 
 
