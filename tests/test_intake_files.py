@@ -204,3 +204,23 @@ def test_for_any_file_the_four_counts_add_up_to_its_rows_S6(tmp_path_factory, n,
     assert summary.rows_in == n + lines.height
     assert summary.balanced and again.balanced
     assert again.rows["new"] == 0 and again.rows["updated"] == 0
+
+
+def test_reviewing_while_importing_decides_like_reviewing_after(truth, tmp_path):
+    """Import with review decides each new order exactly as a review run after the import would."""
+    orders, lines = truth
+    files = reports(tmp_path, orders, lines)
+    with kit.connect(str(tmp_path / "during.db"), actor="店长") as during:
+        summary = import_intake(during, read(files), review=True)
+        at_once = during.orders().select("order_no", "stage", "hold_reasons", "no_price_slip", "version")
+        trail = during.audit_trail("order")
+    with kit.connect(str(tmp_path / "after.db"), actor="店长") as after:
+        import_intake(after, read(files))
+        kit.review.run(after)
+        later = after.orders().select("order_no", "stage", "hold_reasons", "no_price_slip")
+
+    assert summary.review.reviewed > 0
+    assert at_once.drop("version").sort("order_no").equals(later.sort("order_no"))
+    reviewed = at_once.filter(pl.col("stage").is_in(["approved", "held"]))
+    assert set(reviewed["version"]) == {1}
+    assert trail.filter(pl.col("action").is_in(["approve", "hold"])).height == reviewed.height

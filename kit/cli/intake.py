@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from kit import review as review_service
 from kit.cli.output import common_options, emit_json, say
 from kit.cli.review import open_shop
 from kit.errors import BadInput
@@ -44,7 +43,8 @@ def _mapping(pairs: tuple[str, ...], name: str | None, shop: object) -> dict[str
 @click.option("--sheet", default=None, help="Sheet of a workbook to read.")
 @click.option("--platform", default=None, help="Platform of these orders (default from kit.toml).")
 @click.option("--shop", "shop_name", default=None, help="Shop of these orders (default from kit.toml).")
-@click.option("--review", "then_review", is_flag=True, help="Run the review rules right after importing.")
+@click.option("--review", "then_review", is_flag=True,
+              help="Review the new orders as they are imported: stored approved or held.")
 @click.option("--quarantine", "show_quarantine", is_flag=True, help="List the rows waiting in quarantine.")
 @click.option("--export-quarantine", "export_to", type=click.Path(path_type=Path), default=None,
               metavar="FOLDER", help="Write the quarantined rows back as files to fix and import again.")
@@ -82,11 +82,11 @@ def import_(db: str | None, as_json: bool, config_path: str | None, actor: str |
             return
         intake = read(list(files), format=fmt, mapping=_mapping(maps, mapping, shop), sheet=sheet,
                       max_bytes=shop.config.max_file_mb * 1024 * 1024)
-        summary = import_intake(shop, intake, platform=platform, shop_name=shop_name)
-        reviewed = review_service.run(shop) if then_review else None
+        summary = import_intake(shop, intake, platform=platform, shop_name=shop_name,
+                                review=then_review)
+        reviewed = summary.review
     if as_json:
-        emit_json({"ok": True, **summary.to_dict(),
-                   **({"review": reviewed.to_dict()} if reviewed else {})})
+        emit_json({"ok": True, **summary.to_dict()})
         return
     say(t("cli.imported", files="、".join(summary.sources), rows_in=summary.rows_in,
           **{o: summary.rows[o] for o in OUTCOMES}, flagged=summary.flagged))

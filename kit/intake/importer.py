@@ -19,6 +19,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from kit import clock, lifecycle
+from kit import review as review_service
 from kit.i18n import t
 from kit.intake.classify import LINE_KEY, STORED, Classified, classify
 from kit.intake.messages import quarantine_message
@@ -27,10 +28,9 @@ from kit.intake.rows import Intake
 from kit.models import Role, StaffMember, TradeStatus
 from kit.permissions import require
 from kit.store import schema
-from kit.store.frames import insert_frame, read_frame
+from kit.store.frames import insert_frame, read_by_keys
 
 OUTCOMES = ("new", "updated", "unchanged", "quarantined")
-CHUNK = 5_000
 SHIPPED = {str(s) for s in (TradeStatus.WAIT_BUYER_CONFIRM_GOODS, TradeStatus.TRADE_BUYER_SIGNED,
                             TradeStatus.TRADE_FINISHED)}
 CLOSED = {str(TradeStatus.TRADE_CLOSED), str(TradeStatus.TRADE_CLOSED_BY_TAOBAO)}
@@ -49,6 +49,7 @@ class ImportSummary:
     flagged: int                   # changes left for a person to decide
     changes: pl.DataFrame = field(repr=False)  # order_no, fields (list of changed fields)
     reasons: dict[str, int] = field(default_factory=dict)  # quarantine reason code -> rows
+    review: Any = None             # kit.review.ReviewResult of the new orders, when reviewed
 
     @property
     def balanced(self) -> bool:
@@ -64,6 +65,7 @@ class ImportSummary:
             "quarantine_reasons": self.reasons,
             "changes": [{"order_no": r["order_no"], "fields": r["fields"]}
                         for r in self.changes.iter_rows(named=True)],
+            **({"review": self.review.to_dict()} if self.review is not None else {}),
         }
 
 
@@ -92,14 +94,6 @@ def status_path(source: str, target: str) -> list[str] | None:
     return None
 
 
-def _read_by_orders(conn: sa.Connection, table: sa.Table, columns: list[str],
-                    keys: list[str]) -> pl.DataFrame:
-    frames = [read_frame(conn, sa.select(*(table.c[c] for c in columns))
-                         .where(table.c.order_no.in_(keys[i:i + CHUNK])))
-              for i in range(0, max(len(keys), 1), CHUNK)]
-    return pl.concat(frames)
-
-
 def _initial_stage() -> pl.Expr:
     """A new order's stage from its trade status: shipped ones are done, closed ones cancelled."""
     return (pl.when(pl.col("trade_status").is_in(list(SHIPPED))).then(pl.lit("confirmed"))
@@ -107,16 +101,17 @@ def _initial_stage() -> pl.Expr:
             .otherwise(pl.lit("new")))
 
 
-def _write_new(conn: sa.Connection, plan: Classified, platform: str, shop: str, batch_id: int,
-               moment: datetime) -> None:
+def _new_rows(plan: Classified, platform: str, shop: str, batch_id: int,
+              moment: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The new orders and lines as rows of their tables."""
     orders = plan.new_orders.with_columns(
         pl.lit(platform).alias("platform"), pl.lit(shop).alias("shop"),
         _initial_stage().alias("stage"), pl.lit(batch_id).alias("batch_id"),
         pl.lit(0).alias("version"), pl.lit(moment, dtype=pl.Datetime("us")).alias("updated_at"),
         pl.col("discount_fen").fill_null(0), pl.col("post_fee_fen").fill_null(0),
-        pl.col("paid_fen").fill_null(0),
+        pl.col("paid_fen").fill_null(0), pl.lit(None, dtype=pl.String).alias("hold_reasons"),
+        pl.lit(False).alias("phone_confirmed"), pl.lit(False).alias("no_price_slip"),
     )
-    insert_frame(conn, schema.orders, orders)
     lines = plan.new_lines.select(
         "order_no", "line_no", "sub_order_no", pl.col("sku").fill_null(""),
         pl.col("title").fill_null(""), "spec", "quantity",
@@ -124,7 +119,7 @@ def _write_new(conn: sa.Connection, plan: Classified, platform: str, shop: str, 
         pl.col("amount_fen").fill_null(pl.col("price_fen").fill_null(0) * pl.col("quantity")),
         (pl.col("price_fen").fill_null(0) == 0).alias("is_gift_item"),  # a free line is a gift (S5)
     )
-    insert_frame(conn, schema.order_lines, lines)
+    return orders, lines
 
 
 def _write_updates(conn: sa.Connection, plan: Classified, actor: StaffMember, batch_id: int,
@@ -209,8 +204,13 @@ def _quarantine(conn: sa.Connection, rows: pl.DataFrame, batch_id: int, moment: 
 
 
 def import_intake(shop: Any, intake: Intake, *, platform: str | None = None,
-                  shop_name: str | None = None, now: datetime | None = None) -> ImportSummary:
-    """Import what a reader read, as the shop's acting person, in one transaction."""
+                  shop_name: str | None = None, review: bool = False,
+                  now: datetime | None = None) -> ImportSummary:
+    """Import what a reader read, as the shop's acting person, in one transaction.
+
+    With `review`, the new orders are reviewed before they are written (kit.review rules,
+    kit.lifecycle decisions, audited as the review job): stored approved or held.
+    """
     actor = require(shop.actor, "insert_orders")
     system = StaffMember(f"system:import:{actor.name}", Role.SYSTEM)
     platform = platform or shop.config.platform
@@ -218,16 +218,24 @@ def import_intake(shop: Any, intake: Intake, *, platform: str | None = None,
     moment = now or clock.now()
     keys = intake.rows["order_no"].drop_nulls().unique().to_list()
     with shop.store.write() as conn:
-        stored = _read_by_orders(conn, schema.orders,
-                                 ["order_no", "platform", "shop", "stage", *STORED], keys)
-        stored_lines = _read_by_orders(conn, schema.order_lines,
-                                       ["order_no", "line_no", *LINE_KEY], keys)
+        stored = read_by_keys(conn, schema.orders, ["order_no", "platform", "shop", "stage", *STORED],
+                              "order_no", keys)
+        stored_lines = read_by_keys(conn, schema.order_lines, ["order_no", "line_no", *LINE_KEY],
+                                    "order_no", keys)
         plan = classify(intake.rows, stored, stored_lines, platform, shop_name)
         batch_id = conn.execute(schema.batches.insert().values(
             kind="import", source=", ".join(intake.sources), actor=actor.name, role=str(actor.role),
             at=moment, orders=plan.new_orders.height, lines=plan.new_lines.height,
         ).returning(schema.batches.c.batch_id)).scalar_one()
-        _write_new(conn, plan, platform, shop_name, batch_id, moment)
+        orders, lines = _new_rows(plan, platform, shop_name, batch_id, moment)
+        reviewed = None
+        if review:  # decided before the write: each new order is stored once, approved or held
+            orders, trail, reviewed = review_service.review_unstored(
+                conn, shop.config, actor, orders, lines, now=moment)
+        insert_frame(conn, schema.orders, orders)
+        insert_frame(conn, schema.order_lines, lines)
+        if reviewed is not None:
+            insert_frame(conn, schema.audit, trail)
         _write_updates(conn, plan, actor, batch_id, moment)
         refused_moves = _move_statuses(conn, plan, system, moment)
         rows = _requarantine_refused(plan, refused_moves)
@@ -236,7 +244,7 @@ def import_intake(shop: Any, intake: Intake, *, platform: str | None = None,
             (pl.col("outcome") != "quarantined") & pl.col("order_no").is_not_null()).select(
             "order_no", "row_kind"), batch_id, actor.name, moment)
         _quarantine(conn, rows, batch_id, moment)
-        summary = _summary(batch_id, intake, plan, rows, flagged)
+        summary = _summary(batch_id, intake, plan, rows, flagged, reviewed)
         conn.execute(sa.update(schema.batches).where(schema.batches.c.batch_id == batch_id).values(
             details=json.dumps({k: v for k, v in summary.to_dict().items() if k != "changes"},
                                ensure_ascii=False)))
@@ -261,7 +269,7 @@ def _requarantine_refused(plan: Classified, refused_moves: list[dict[str, Any]])
 
 
 def _summary(batch_id: int, intake: Intake, plan: Classified, rows: pl.DataFrame,
-             flagged: int) -> ImportSummary:
+             flagged: int, reviewed: Any = None) -> ImportSummary:
     counts = dict(rows.group_by("outcome").len().iter_rows())
     per_order = rows.filter(pl.col("order_no").is_not_null()).group_by("order_no").agg(
         pl.col("outcome").first())
@@ -277,4 +285,5 @@ def _summary(batch_id: int, intake: Intake, plan: Classified, rows: pl.DataFrame
         batch_id, intake.format, intake.sources, intake.rows_in,
         {o: int(counts.get(o, 0)) for o in OUTCOMES}, {o: int(order_counts.get(o, 0)) for o in OUTCOMES},
         flagged, changes, dict(reasons.group_by("reasons").len().sort("reasons").iter_rows()),
+        reviewed,
     )

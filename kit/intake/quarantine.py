@@ -38,16 +38,13 @@ def resolve_imported(conn: sa.Connection, taken: pl.DataFrame, batch_id: int, ac
                      moment: datetime) -> int:
     """Close the open entries that a later import took in: same order, same kind of row
     (an order row fixed does not close a line still missing). `taken`: order_no, row_kind."""
-    closed = 0
-    for (kind,), group in taken.unique().group_by("row_kind"):  # three kinds at most
-        keys = group["order_no"].to_list()
-        for start in range(0, len(keys), 5000):
-            closed += conn.execute(
-                sa.update(q).where(q.c.status == "open", q.c.row_kind == kind,
-                                   q.c.order_no.in_(keys[start:start + 5000]))
-                .values(status="reimported", resolved_by=actor, resolved_at=moment,
-                        resolved_batch_id=batch_id)).rowcount
-    return closed
+    waiting = read_frame(conn, sa.select(q.c.quarantine_id, q.c.order_no, q.c.row_kind)
+                         .where(q.c.status == "open", q.c.order_no.is_not(None)))
+    ids = waiting.join(taken.unique(), on=["order_no", "row_kind"])["quarantine_id"].to_list()
+    if not ids:
+        return 0
+    return conn.execute(sa.update(q).where(q.c.quarantine_id.in_(ids)).values(
+        status="reimported", resolved_by=actor, resolved_at=moment, resolved_batch_id=batch_id)).rowcount
 
 
 def dismiss(shop: Any, ids: list[int], reason: str) -> int:

@@ -9,7 +9,16 @@ one wins; the other gets Conflict. Field edits (address, phone, memo) go through
 `edit` (kit.lifecycle.edits) with the same checks and audit.
 """
 
-from kit.lifecycle.apply import BulkResult, Change, apply, apply_many, check_role, label
+from kit.lifecycle.apply import (
+    BulkResult,
+    Change,
+    Planned,
+    apply,
+    apply_many,
+    check_role,
+    label,
+    plan_many,
+)
 from kit.lifecycle.edits import BEFORE_ALLOCATION, EDITS, SPLIT_ROLES, EditRule, edit, split_lines
 from kit.lifecycle.table import TRANSITIONS, Transition, transition, transitions_for
 
@@ -21,12 +30,14 @@ __all__ = [
     "BulkResult",
     "Change",
     "EditRule",
+    "Planned",
     "Transition",
     "apply",
     "apply_many",
     "check_role",
     "edit",
     "label",
+    "plan_many",
     "split_lines",
     "transition",
     "transitions_for",

@@ -22,10 +22,11 @@ from kit.errors import Conflict, GuardFailed, IllegalTransition, KitError, NotFo
 from kit.i18n import t
 from kit.lifecycle.table import Transition, transition
 from kit.models import Role, StaffMember
-from kit.store.frames import insert_frame, read_frame
+from kit.store.frames import insert_frame, read_by_keys, read_frame, update_frame
 from kit.store.schema import ENTITY_TABLES, audit
 
-__all__ = ["BulkResult", "Change", "apply", "apply_many", "check_role", "label", "last_changes", "read_rows"]
+__all__ = ["BulkResult", "Change", "Planned", "apply", "apply_many", "check_role", "label", "last_changes",
+           "plan_many", "read_rows"]
 
 CHUNK = 5_000  # keys per IN (...) list
 _ERRORS: dict[str, type[KitError]] = {
@@ -84,11 +85,12 @@ def check_role(actor: StaffMember, roles: Iterable[Role], action_label: str) -> 
 def read_rows(conn: sa.Connection, entity: str, keys: list[Any]) -> pl.DataFrame:
     """The records with these keys, locked for the transaction on PostgreSQL (in key order)."""
     table, key_col = ENTITY_TABLES[entity]
+    if conn.dialect.name != "postgresql":  # SQLite: the write transaction already holds the lock
+        return read_by_keys(conn, table, [c.name for c in table.columns], key_col, keys)
     frames = []
     for start in range(0, max(len(keys), 1), CHUNK):
-        stmt = sa.select(table).where(table.c[key_col].in_(keys[start:start + CHUNK]))
-        if conn.dialect.name == "postgresql":
-            stmt = stmt.order_by(table.c[key_col]).with_for_update()
+        stmt = (sa.select(table).where(table.c[key_col].in_(keys[start:start + CHUNK]))
+                .order_by(table.c[key_col]).with_for_update())
         frames.append(read_frame(conn, stmt))
     return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
 
@@ -110,6 +112,8 @@ def last_changes(conn: sa.Connection, entity: str, keys: list[str]) -> dict[str,
 def _requests(entity: str, keys: Any, reason: str | None, expected_version: int | None) -> pl.DataFrame:
     """Keys (a list, a Series, or a frame with key / reason / expected_version) as one frame."""
     key_dtype = pl.String() if entity == "order" else pl.Int64()
+    if isinstance(keys, pl.DataFrame) and "_reason" in keys.columns:  # already a request frame
+        return keys
     if isinstance(keys, pl.DataFrame):
         frame = keys.rename({c: f"_{c}" for c in ("reason", "expected_version") if c in keys.columns})
     else:
@@ -157,51 +161,60 @@ def _error(tr: Transition, row: dict[str, Any], last: dict[str, str]) -> KitErro
     return GuardFailed(code, **common, **broken.params(row))
 
 
-def apply_many(
-    conn: sa.Connection, entity: str, keys: Any, action: str, actor: StaffMember, *,
+@dataclass(frozen=True)
+class Planned:
+    """A transition decided on rows in memory, not yet written: the rows with their new values,
+    the audit rows, and the refusals."""
+
+    entity: str
+    action: str
+    rows: pl.DataFrame       # accepted records, every column holding its new value
+    columns: list[str]       # the columns the change writes
+    trail: pl.DataFrame      # key, version, field, from_state, to_state, reason
+    refused: list[tuple[str, KitError]]
+    at: datetime
+
+    def audit_rows(self, actor: StaffMember) -> pl.DataFrame:
+        """The trail as rows of the audit table."""
+        return self.trail.select(
+            pl.lit(self.at, dtype=pl.Datetime("us")).alias("at"), pl.lit(actor.name).alias("actor"),
+            pl.lit(str(actor.role)).alias("role"), pl.lit(self.entity).alias("entity"),
+            pl.col("key").alias("entity_id"), pl.lit(self.action).alias("action"),
+            "field", "from_state", "to_state", "reason")
+
+
+def plan_many(
+    entity: str, keys: Any, action: str, actor: StaffMember, rows: pl.DataFrame, *,
     reason: str | None = None, expected_version: int | None = None, now: datetime | None = None,
-) -> BulkResult:
-    """Apply one transition to many records at once; refused records are listed, not raised."""
+    last: dict[str, dict[str, str]] | None = None,
+) -> Planned:
+    """Decide a transition on records held in memory: role, states, guards, new values, audit.
+
+    `rows` are the records as they stand (read in the caller's transaction, or about to be
+    inserted); nothing is written. `last` names who last changed each record, for
+    conflict messages.
+    """
     tr = transition(entity, action)
     check_role(actor, tr.roles, t(f"action.{action}"))
-    table, key_col = ENTITY_TABLES[entity]
+    _, key_col = ENTITY_TABLES[entity]
     requests = _requests(entity, keys, reason, expected_version)
-    rows = read_rows(conn, entity, requests["key"].to_list()).with_columns(pl.lit(True).alias("_found"))
-    joined = requests.join(rows, left_on="key", right_on=key_col, how="left", maintain_order="left")
+    joined = requests.join(rows.with_columns(pl.lit(True).alias("_found")), left_on="key",
+                           right_on=key_col, how="left", maintain_order="left")
     joined = joined.with_columns(*[g.refusal().alias(f"_g{i}") for i, g in enumerate(tr.guards)])
     joined = joined.with_columns(_refusals(tr).alias("_refusal"))
-    refused_rows = joined.filter(pl.col("_refusal").is_not_null())
-    last = last_changes(conn, entity, [str(k) for k in refused_rows.filter(
-        pl.col("_refusal").str.starts_with("lifecycle.conflict"))["key"].to_list()])
-    refused = [(str(r["key"]), _error(tr, r, last)) for r in refused_rows.iter_rows(named=True)]
-
+    refused = [(str(r["key"]), _error(tr, r, last or {}))
+               for r in joined.filter(pl.col("_refusal").is_not_null()).iter_rows(named=True)]
     ok = joined.filter(pl.col("_refusal").is_null())
     moment = now or clock.now()
-    if ok.height == 0:
-        return BulkResult(action, pl.DataFrame(schema={"key": pl.String, "version": pl.Int64,
-                                                       "field": pl.String, "from_state": pl.String,
-                                                       "to_state": pl.String}), refused, moment)
     new_values: dict[str, pl.Expr] = {tr.field: pl.lit(tr.target)}
     for fld, mapping in tr.also.items():
         new_values[fld] = pl.col(fld).replace(dict(mapping))
     for effect in tr.effects:
         new_values |= effect(moment)
-    written = ok.with_columns(
-        *[expr.alias(f"_new_{c}") for c, expr in new_values.items()],
-        (pl.col("version") + 1).alias("_new_version"),
-        pl.lit(moment, dtype=pl.Datetime("us")).alias("_new_updated_at"),
-    )
-    columns = [*new_values, "version", "updated_at"]
-    stmt = (sa.update(table)
-            .where(table.c[key_col] == sa.bindparam("k_"), table.c.version == sa.bindparam("v_"))
-            .values({c: sa.bindparam(f"n_{c}") for c in columns}))
-    params = written.select(pl.col("key").alias("k_"), pl.col("version").alias("v_"),
-                            *[pl.col(f"_new_{c}").alias(f"n_{c}") for c in columns]).to_dicts()
-    result = conn.execute(stmt, params)
-    if result.rowcount not in (-1, len(params)):  # rows are locked: only a bug gets here
-        raise Conflict("lifecycle.conflict_changed", entity=t(f"entity.{entity}"), key="…",
-                       state="?", by="?", at="?")
-    changed = [tr.field, *[f for f in tr.also]]
+    new_values |= {"version": pl.col("version") + 1,
+                   "updated_at": pl.lit(moment, dtype=pl.Datetime("us"))}
+    written = ok.with_columns(*[expr.alias(f"_new_{c}") for c, expr in new_values.items()])
+    changed = [tr.field, *tr.also]
     trail = pl.concat([
         written.filter(pl.col(f) != pl.col(f"_new_{f}")).select(
             pl.col("key").cast(pl.String), pl.col("_new_version").alias("version"),
@@ -209,12 +222,47 @@ def apply_many(
             pl.col(f"_new_{f}").alias("to_state"), pl.col("_reason").alias("reason"))
         for f in changed
     ])
-    insert_frame(conn, audit, trail.select(
-        pl.lit(moment, dtype=pl.Datetime("us")).alias("at"), pl.lit(actor.name).alias("actor"),
-        pl.lit(str(actor.role)).alias("role"), pl.lit(entity).alias("entity"),
-        pl.col("key").alias("entity_id"), pl.lit(action).alias("action"),
-        "field", "from_state", "to_state", "reason"))
-    return BulkResult(action, trail.drop("reason"), refused, moment)
+    kept = [c for c in rows.columns if c != key_col]
+    result = written.select(
+        pl.col("key").alias(key_col),
+        *[pl.col(f"_new_{c}").alias(c) if c in new_values else pl.col(c) for c in kept],
+        pl.col("version").alias("_old_version"))
+    return Planned(entity, action, result, list(new_values), trail, refused, moment)
+
+
+def apply_many(
+    conn: sa.Connection, entity: str, keys: Any, action: str, actor: StaffMember, *,
+    reason: str | None = None, expected_version: int | None = None, now: datetime | None = None,
+    rows: pl.DataFrame | None = None,
+) -> BulkResult:
+    """Apply one transition to many records at once; refused records are listed, not raised.
+
+    `rows`, when given, are the records as the caller read them in this same transaction
+    (locked FOR UPDATE on PostgreSQL), so they are not read twice.
+    """
+    tr = transition(entity, action)
+    check_role(actor, tr.roles, t(f"action.{action}"))
+    table, key_col = ENTITY_TABLES[entity]
+    requests = _requests(entity, keys, reason, expected_version)
+    if rows is None:
+        rows = read_rows(conn, entity, requests["key"].to_list())
+    else:  # the caller's rows, and any requested record they lack
+        missing = requests.filter(~pl.col("key").is_in(rows[key_col].implode()))["key"].to_list()
+        if missing:
+            rows = pl.concat([rows, read_rows(conn, entity, missing)], how="vertical_relaxed")
+    conflicted = requests.join(rows, left_on="key", right_on=key_col).filter(
+        ~pl.col(tr.field).is_in(list(tr.sources))
+        | (pl.col("_expected_version").is_not_null() & (pl.col("_expected_version") != pl.col("version"))))
+    last = last_changes(conn, entity, [str(k) for k in conflicted["key"].to_list()])
+    planned = plan_many(entity, requests, action, actor, rows, now=now, last=last)
+    if planned.rows.height:
+        changed_rows = update_frame(conn, table, planned.rows.select(
+            *planned.columns, key_col, "_old_version"), key_col, guard="version")
+        if changed_rows != planned.rows.height:  # rows are locked: only a bug gets here
+            raise Conflict("lifecycle.conflict_changed", entity=t(f"entity.{entity}"), key="…",
+                           state="?", by="?", at="?")
+        insert_frame(conn, audit, planned.audit_rows(actor))
+    return BulkResult(action, planned.trail.drop("reason"), planned.refused, planned.at)
 
 
 def apply(

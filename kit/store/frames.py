@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import polars as pl
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from kit.errors import BadInput
 
@@ -29,19 +33,91 @@ def polars_dtype(sql_type: sa.types.TypeEngine) -> pl.DataType | None:
 
 
 def read_frame(conn: sa.Connection, stmt: sa.Select | sa.TextClause) -> pl.DataFrame:
-    """Run a query and return every row as a DataFrame, typed from the query's columns."""
+    """Run a query and return every row as a DataFrame, typed from the query's columns.
+
+    The driver's tuples go straight to polars (SQLAlchemy binds the parameters but does
+    not convert each value of each row); SQLite's text times and 0/1 booleans are then
+    converted whole-column.
+    """
     result = conn.execute(stmt)
     names = list(result.keys())
     types: dict[str, pl.DataType | None] = dict.fromkeys(names)
     if isinstance(stmt, sa.Select):
         for col in stmt.selected_columns:
             types[col.key] = polars_dtype(col.type)
-    rows = result.fetchall()
+    rows = result.cursor.fetchall() if result.cursor is not None else []
     if not rows:
         return pl.DataFrame(schema={n: types[n] or pl.String() for n in names})
-    known = {n: d for n, d in types.items() if d is not None}
-    frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
-    return frame.cast(known) if known else frame  # type: ignore[arg-type]
+    sqlite = conn.dialect.name == "sqlite"
+    raw: dict[str, pl.DataType] = {}
+    for name, dtype in types.items():
+        if dtype is None:
+            continue
+        if sqlite and isinstance(dtype, pl.Datetime | pl.Date):
+            raw[name] = pl.String()
+        elif sqlite and dtype == pl.Boolean:
+            raw[name] = pl.Int64()
+        else:
+            raw[name] = dtype
+    frame = pl.DataFrame(rows, schema=names, schema_overrides=raw, orient="row", infer_schema_length=None)
+    if not sqlite:
+        return frame
+    fixes = []
+    for name, dtype in types.items():
+        if isinstance(dtype, pl.Datetime):
+            fixes.append(pl.col(name).str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False))
+        elif isinstance(dtype, pl.Date):
+            fixes.append(pl.col(name).str.to_date("%Y-%m-%d", strict=False))
+        elif dtype == pl.Boolean:
+            fixes.append(pl.col(name).cast(pl.Boolean))
+    return frame.with_columns(fixes) if fixes else frame
+
+
+def read_by_keys(conn: sa.Connection, table: sa.Table, columns: list[str], key: str,
+                 keys: list[Any]) -> pl.DataFrame:
+    """The rows whose `key` is one of `keys`, in one query however many keys there are: the
+    keys travel as one parameter (a JSON array SQLite unpacks with json_each, an array
+    PostgreSQL matches with = ANY), not as one placeholder per key."""
+    select = sa.select(*(table.c[c] for c in columns))
+    if not keys:
+        return read_frame(conn, select.where(sa.false()))
+    if conn.dialect.name == "postgresql":
+        array = sa.bindparam("_keys", value=list(keys), type_=postgresql.ARRAY(table.c[key].type))
+        return read_frame(conn, select.where(table.c[key] == sa.any_(array)))
+    if conn.dialect.name == "sqlite":
+        unpacked = sa.select(sa.column("value")).select_from(
+            sa.func.json_each(sa.bindparam("_keys", value=json.dumps(list(keys), ensure_ascii=False))))
+        return read_frame(conn, select.where(table.c[key].in_(unpacked.scalar_subquery())))
+    return read_frame(conn, select.where(table.c[key].in_(keys)))
+
+
+def update_frame(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame, key: str,
+                 guard: str | None = None) -> int:
+    """UPDATE rows from a frame: `key` (and `guard`, the value the row must still hold, under
+    the column name `guard`) pick the row, every other column is a new value. Straight to
+    the driver, one executemany; returns the rows changed."""
+    if frame.height == 0:
+        return 0
+    values = [c for c in frame.columns if c not in (key, f"_old_{guard}")]
+    where = [key, f"_old_{guard}"] if guard else [key]
+    frame = dbapi_ready(frame.select(*values, *where), conn.dialect.name)
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    sets = ", ".join(f'"{c}" = {mark}' for c in values)
+    cond = f'"{key}" = {mark}' + (f' AND "{guard}" = {mark}' if guard else "")
+    statement = f'UPDATE "{table.name}" SET {sets} WHERE {cond}'
+    raw = conn.connection.driver_connection
+    cur = raw.cursor()
+    try:
+        changed = 0
+        for chunk in frame.iter_slices(CHUNK_ROWS):
+            cur.executemany(statement, chunk.rows())
+            changed += cur.rowcount if cur.rowcount >= 0 else chunk.height
+        return changed
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(statement, None, exc, conn.dialect.loaded_dbapi.Error,
+                                         dialect=conn.dialect) from exc
+    finally:
+        cur.close()
 
 
 def check_columns(table: sa.Table, frame: pl.DataFrame) -> None:
