@@ -1,28 +1,38 @@
-"""The benchmark pattern: each workload runs three ways in one process, kit (the real
-code path), floor (the least work any implementation must do) and naive (what a
-row-at-a-time implementation does); medians and ratios go to benchmarks/RESULTS.md."""
+"""The benchmark pattern: each workload runs three ways, kit (the real code path), floor
+(the least work any implementation must do) and naive (what a row-at-a-time
+implementation does); medians, peak memory and ratios go to benchmarks/RESULTS.md.
+
+Each workload's numbers are kept in benchmarks/results/NAME.json, so one workload can be
+run again (`python -m benchmarks --only intake`) and RESULTS.md still shows them all.
+"""
 
 from __future__ import annotations
 
+import json
+import multiprocessing as mp
 import os
 import platform
+import resource
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
+STORE = Path(__file__).parent / "results"
 
 
 @dataclass
 class Measure:
-    """Timings of one way of doing a workload."""
+    """Timings (and peak memory, when measured in its own process) of one way of a workload."""
 
     way: str
     rows: int
     seconds: list[float] = field(default_factory=list)
+    peak_mb: float | None = None
 
     @property
     def median(self) -> float:
@@ -64,6 +74,57 @@ def timed(
     return measure
 
 
+def _child(target: Callable[..., None], args: tuple, out: Any) -> None:
+    start = time.perf_counter()
+    target(*args)
+    seconds = time.perf_counter() - start
+    out.send((seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    out.close()
+
+
+def isolated(way: str, rows: int, target: Callable[..., None], args: tuple = (), *,
+             repeat: int = 1) -> Measure:
+    """Run `target(*args)` in a fresh process each time: its wall time and its peak memory
+    (the largest resident size any run reached), unaffected by what ran before."""
+    ctx = mp.get_context("spawn")
+    measure = Measure(way, rows)
+    peaks = []
+    for _ in range(repeat):
+        receive, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(target, args, send))
+        proc.start()
+        seconds, peak = receive.recv()
+        proc.join()
+        if proc.exitcode != 0:
+            raise RuntimeError(f"{way} failed in its process (exit {proc.exitcode})")
+        measure.seconds.append(seconds)
+        peaks.append(peak)
+    measure.peak_mb = max(peaks)
+    return measure
+
+
+def save(name: str, results: list[Result]) -> None:
+    """Keep one workload's results for RESULTS.md."""
+    STORE.mkdir(exist_ok=True)
+    payload = {"run": datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": machine(),
+               "results": [{"workload": r.workload, "backend": r.backend, "notes": r.notes,
+                            "measures": {k: asdict(m) for k, m in r.measures.items()}}
+                           for r in results]}
+    (STORE / f"{name}.json").write_text(json.dumps(payload, ensure_ascii=False, indent=1), "utf-8")
+
+
+def load_all() -> tuple[list[Result], list[str]]:
+    """Every saved workload's results, and when each was run."""
+    results, runs = [], []
+    for path in sorted(STORE.glob("*.json")):
+        payload = json.loads(path.read_text("utf-8"))
+        runs.append(f"{path.stem}: {payload['run']} on {payload['machine']}")
+        for r in payload["results"]:
+            results.append(Result(r["workload"], r["backend"],
+                                  {k: Measure(**m) for k, m in r["measures"].items()}, r["notes"]))
+    return results, runs
+
+
 def machine() -> str:
     """One line about the machine the numbers come from."""
     cpu = platform.processor() or platform.machine()
@@ -83,7 +144,7 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}"
 
 
-def render(results: list[Result], versions: dict[str, str]) -> str:
+def render(results: list[Result], versions: dict[str, str], runs: list[str]) -> str:
     """RESULTS.md: machine, versions, then one table per workload."""
     out = [
         "# Benchmark results",
@@ -91,20 +152,22 @@ def render(results: list[Result], versions: dict[str, str]) -> str:
         "Written by `make bench` (`python -m benchmarks`). Ratios are the targets, not seconds:",
         "**kit/floor** is how close the kit's real code path comes to the least work any",
         "implementation must do; **naive/kit** is how much a row-at-a-time implementation loses.",
+        "Peak memory is measured where a way runs in a process of its own.",
         "",
-        f"- Run: {datetime.now():%Y-%m-%d %H:%M}",
-        f"- Machine: {machine()}",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        *[f"- Run {r}" for r in runs],
         "",
     ]
     for workload in dict.fromkeys(r.workload for r in results):
         out += [f"## {workload}", ""]
-        out += ["| backend | way | rows | median s | µs/row | runs |", "|---|---|---:|---:|---:|---:|"]
+        out += ["| backend | way | rows | median s | µs/row | peak MB | runs |",
+                "|---|---|---:|---:|---:|---:|---:|"]
         group = [r for r in results if r.workload == workload]
         for r in group:
             for m in r.measures.values():
+                peak = f"{m.peak_mb:,.0f}" if m.peak_mb is not None else "–"
                 out.append(f"| {r.backend} | {m.way} | {m.rows:,} | {m.median:.3f} | "
-                           f"{m.per_row_us:.2f} | {len(m.seconds)} |")
+                           f"{m.per_row_us:.2f} | {peak} | {len(m.seconds)} |")
         out += ["", "| backend | kit/floor | naive/kit |", "|---|---:|---:|"]
         for r in group:
             naive = f"{r.ratio('naive', 'kit'):.1f}x" if "naive" in r.measures else "–"

@@ -80,12 +80,12 @@ def test_new_orders_and_lines_are_imported_and_counted_S6(shop):
 
 def test_reimporting_the_same_file_changes_nothing_S6(shop):
     """The same export twice: the second time every row is an unchanged duplicate."""
-    same = intake(order_row("1001", 1), line_row("1001", 1),
-                  order_row("1003", 2, order_no=None))  # one row quarantined both times
-    import_intake(shop, same)
+    rows = (order_row("1001", 1), line_row("1001", 1),
+            order_row("1003", 2, order_no=None))  # one row quarantined both times
+    import_intake(shop, intake(*rows))
     before = shop.orders().select("order_no", "version", "updated_at")
 
-    again = import_intake(shop, same)
+    again = import_intake(shop, intake(*rows))
 
     assert again.rows == {"new": 0, "updated": 0, "unchanged": 2, "quarantined": 1}
     assert shop.orders().select("order_no", "version", "updated_at").equals(before)
@@ -247,3 +247,12 @@ def test_analyst_may_not_import(shop):
 
     with pytest.raises(kit.errors.PermissionDenied):
         import_intake(analyst, intake(order_row("1001", 1)))
+
+
+def test_an_intake_is_imported_once(shop):
+    """The importer takes an intake's original text: importing it twice says to read again."""
+    once = intake(order_row("1001", 1))
+    import_intake(shop, once)
+
+    with pytest.raises(kit.errors.BadInput, match=r"ExportOrderList\.csv"):
+        import_intake(shop, once)

@@ -30,7 +30,7 @@ LINE_KINDS = ("line", "order_line")
 class Classified:
     """The plan of one import: row outcomes and what to write for each order."""
 
-    rows: pl.DataFrame       # input rows + _i, outcome, reasons (list[str])
+    rows: pl.DataFrame       # input rows without raw + _i (row index), outcome, reasons (list[str])
     incoming: pl.DataFrame   # one row per readable order: order_no + STORED columns
     new_orders: pl.DataFrame  # one row per new order: order_no + STORED columns
     new_lines: pl.DataFrame   # lines of new orders, and of stored orders that had none
@@ -86,10 +86,31 @@ def _with_line_totals(incoming: pl.DataFrame, new_lines: pl.DataFrame,
     ).drop("_lines_fen")
 
 
+def may_be_held(rows: pl.DataFrame, stored_keys: pl.Series) -> pl.Series:
+    """Row indices that classify() could quarantine (a superset, cheap to find before it runs):
+    rows with problems or no number; every row of an order with such a row, of an order read
+    more than once, of an order already stored, of a new order missing a required field; and
+    lines whose order has no header row here. The importer keeps the original text of these
+    rows only, before classifying, so the rest of it is let go early."""
+    header = pl.col("row_kind").is_in(HEADER_KINDS)
+    flagged = rows.select(
+        ((pl.col("problems").list.len() > 0) | pl.col("order_no").is_null()
+         | (header & pl.any_horizontal(pl.col(c).is_null() for c in REQUIRED))
+         | (header & (pl.len().over("order_no", "row_kind") > 1)))
+        .alias("f"), "order_no", header.alias("h"))
+    orders = flagged.filter(pl.col("f") & pl.col("order_no").is_not_null())["order_no"].unique()
+    headed = flagged.filter(pl.col("h"))["order_no"].unique()
+    return flagged.with_row_index("_i").filter(
+        pl.col("f") | pl.col("order_no").is_in(orders.implode())
+        | pl.col("order_no").is_in(stored_keys.implode())
+        | (~pl.col("h") & ~pl.col("order_no").is_in(headed.implode())))["_i"]
+
+
 def classify(rows: pl.DataFrame, stored: pl.DataFrame, stored_lines: pl.DataFrame,
              platform: str, shop: str) -> Classified:
     """Plan the import of `rows` against the stored orders with the same numbers."""
-    rows = _with_extra(rows.with_row_index("_i"))
+    # The original text travels apart: only quarantined rows need it (importer: by `_i`).
+    rows = _with_extra(rows.drop("raw", strict=False).with_row_index("_i"))
     rows = rows.with_columns(
         pl.col("problems").fill_null([]).alias("reasons"),
         pl.col("row_kind").is_in(HEADER_KINDS).alias("_header"),
@@ -97,8 +118,8 @@ def classify(rows: pl.DataFrame, stored: pl.DataFrame, stored_lines: pl.DataFram
     )
     headers = rows.filter(pl.col("_header") & pl.col("order_no").is_not_null())
     # An order whose header rows disagree on any order column cannot be read without guessing.
-    spread = headers.group_by("order_no").agg(
-        *[pl.col(c).n_unique().alias(c) for c in STORED], pl.len().alias("_n"))
+    repeated = headers.filter(pl.len().over("order_no") > 1)  # most orders have one header row
+    spread = repeated.group_by("order_no").agg(*[pl.col(c).n_unique().alias(c) for c in STORED])
     inconsistent = spread.filter(pl.any_horizontal(pl.col(c) > 1 for c in STORED))["order_no"]
     known_here = headers["order_no"].unique()
     known_stored = stored.select("order_no", "platform", "shop")
@@ -130,8 +151,10 @@ def classify(rows: pl.DataFrame, stored: pl.DataFrame, stored_lines: pl.DataFram
     rows = rows.with_columns(
         (pl.col("order_no").is_null() | pl.col("order_no").is_in(bad_orders.implode())
          | (pl.col("reasons").list.len() > 0)).alias("_bad"))
-    rows = rows.with_columns(  # a row held back only because another row of its order was unreadable
-        pl.when(pl.col("_bad") & (pl.col("reasons").list.len() == 0))
+    rows = rows.with_columns(  # held back for no reason of its own: no number, or its order's fault
+        pl.when(pl.col("_bad") & (pl.col("reasons").list.len() == 0) & pl.col("order_no").is_null())
+        .then(pl.lit(["missing_order_no"]))
+        .when(pl.col("_bad") & (pl.col("reasons").list.len() == 0))
         .then(pl.lit(["order_quarantined"])).otherwise(pl.col("reasons")).alias("reasons"))
     good = rows.filter(~pl.col("_bad"))
 

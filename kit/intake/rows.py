@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from kit.errors import BadInput
+
 ROW_KINDS = ("order", "line", "order_line")
 
 META_COLUMNS: dict[str, pl.DataType] = {
@@ -96,6 +98,25 @@ class Intake:
     rows: pl.DataFrame      # columns exactly SCHEMA, in that order
     format: str             # taobao_csv, tmall_xlsx, csv, xlsx, jsonl
     sources: tuple[str, ...]  # the files read
+
+    def take_raw(self) -> pl.Series:
+        """The `raw` column, taken out of the rows (which keep every other column): an intake
+        is imported once.
+
+        The original text is most of an intake's memory and is needed only for the rows an
+        import quarantines: the importer takes it, keeps those rows' text and lets the rest go.
+        Importing the same intake again raises BadInput: read the files again instead.
+        """
+        if self.consumed:
+            raise BadInput("intake.consumed", files="、".join(self.sources))
+        raw = self.rows.get_column("raw")
+        object.__setattr__(self, "rows", self.rows.drop("raw"))
+        return raw
+
+    @property
+    def consumed(self) -> bool:
+        """True once an import has taken the original text."""
+        return "raw" not in self.rows.columns
 
     @property
     def rows_in(self) -> int:

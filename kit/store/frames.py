@@ -85,10 +85,18 @@ def read_by_keys(conn: sa.Connection, table: sa.Table, columns: list[str], key: 
         array = sa.bindparam("_keys", value=list(keys), type_=postgresql.ARRAY(table.c[key].type))
         return read_frame(conn, select.where(table.c[key] == sa.any_(array)))
     if conn.dialect.name == "sqlite":
-        unpacked = sa.select(sa.column("value")).select_from(
-            sa.func.json_each(sa.bindparam("_keys", value=json.dumps(list(keys), ensure_ascii=False))))
-        return read_frame(conn, select.where(table.c[key].in_(unpacked.scalar_subquery())))
+        packed = sa.bindparam("_keys", value=json.dumps(list(dict.fromkeys(keys)), ensure_ascii=False))
+        each = sa.func.json_each(packed).table_valued("value").alias("k")
+        if _leads_an_index(table, key):  # walk the keys, probe the index: ~0.1 s per million
+            return read_frame(conn, select.join_from(each, table, table.c[key] == each.c.value))
+        return read_frame(conn, select.where(table.c[key].in_(sa.select(each.c.value).scalar_subquery())))
     return read_frame(conn, select.where(table.c[key].in_(keys)))
+
+
+def _leads_an_index(table: sa.Table, column: str) -> bool:
+    """True when `column` is the first column of the primary key or of an index."""
+    firsts = [list(table.primary_key.columns)[:1]] + [list(ix.columns)[:1] for ix in table.indexes]
+    return any(cols and cols[0].name == column for cols in firsts)
 
 
 def update_frame(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame, key: str,

@@ -62,6 +62,11 @@ MIGRATIONS: list[Migration] = [
         "split parts; quarantine, flags, reconciliations, blacklist",
         _v2_intake_and_review,
     ),
+    Migration(
+        3,
+        "index on orders.buyer_nick: review looks up a buyer's other open orders",
+        lambda conn: conn.exec_driver_sql("CREATE INDEX ix_orders_buyer_nick ON orders (buyer_nick)"),
+    ),
 ]
 
 

@@ -134,6 +134,7 @@ orders = sa.Table(
     sa.Index("ix_orders_stage", "stage"),
     sa.Index("ix_orders_trade_status", "trade_status"),
     sa.Index("ix_orders_paid_at", "paid_at"),
+    sa.Index("ix_orders_buyer_nick", "buyer_nick"),  # v3: review finds a buyer's other orders
 )
 
 order_lines = sa.Table(
