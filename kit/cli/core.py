@@ -67,10 +67,22 @@ def _existing_version(db: str | None) -> int | None:
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="The day the demo ends on (default: today).")
 @click.option("--fresh", is_flag=True, help="Delete the SQLite file first and start over.")
+@click.option("--exports", "exports_to", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="FOLDER", help="Only write sample seller-backend exports to try kit import on.")
 def demo(db: str | None, as_json: bool, config_path: str | None, actor: str | None,
-         n_orders: int, seed_value: int, today: Any, fresh: bool) -> None:
+         n_orders: int, seed_value: int, today: Any, fresh: bool, exports_to: Path | None) -> None:
     """Fill the database with the demo shop: orders in every state, stock, shipments."""
     from kit.demo import SEED_STEPS, seed
+
+    if exports_to is not None:
+        from kit.demo.exports import write_samples
+
+        files = write_samples(exports_to, orders=min(n_orders, 5000), seed=seed_value)
+        if as_json:
+            emit_json({"ok": True, "files": [str(f) for f in files]})
+        else:
+            say(t("cli.exports_written", count=len(files), folder=str(exports_to)))
+        return
 
     if fresh:
         _remove_sqlite(db)
