@@ -3,10 +3,15 @@ each reader must report as a problem, and bad files each must refuse with one me
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
+import pytest
 
 from kit.demo.exports import *  # noqa: F403  (the writers the tests use, one import)
-from kit.demo.exports import c, csv_bytes
+from kit.demo.exports import c, csv_bytes, shop, taobao_order_cells
+from kit.errors import BadInput
+from kit.intake.readers import read
 
 # Cell faults: (column as in the file, bad text, the problem code a reader must report).
 FAULTS = {
@@ -55,3 +60,39 @@ def file_fault(kind: str, cells: pl.DataFrame, encoding: str = "gbk") -> bytes:
     if kind == "truncated":
         return csv_bytes(cells, encoding, truncate=True)
     raise ValueError(kind)
+
+
+# --- helpers of the reader tests ------------------------------------------------------
+
+TRUTH = ["order_no", "buyer_nick", "receiver_name", "receiver_mobile", "receiver_phone", "province",
+         "city", "district", "address_detail", "postcode", "payment_method", "post_fee_fen",
+         "payable_fen", "paid_fen", "buyer_message", "seller_memo", "created_at", "paid_at",
+         "trade_status", "carrier_name", "tracking_no"]
+
+
+def write(tmp: Path, name: str, data: bytes) -> Path:
+    """The bytes written to tmp/name."""
+    path = tmp / name
+    path.write_bytes(data)
+    return path
+
+
+def order_report(tmp: Path, n: int = 12, *, seed: int = 1, layout: int = 46, encoding: str = "gbk",
+                 cells=None, **faults) -> tuple[Path, pl.DataFrame]:
+    """An 订单报表 of n synthetic orders, and their truth."""
+    orders, _ = shop(n, seed)
+    cells = taobao_order_cells(orders, layout) if cells is None else cells(orders)
+    return write(tmp, "ExportOrderList202611.csv", csv_bytes(cells, encoding, **faults)), orders
+
+
+def problems_of(intake) -> list[list[str]]:
+    """Each row's problem codes."""
+    return intake.rows["problems"].to_list()
+
+
+def bad_input(key: str, *args, **kwargs) -> BadInput:
+    """The BadInput that read(*args, **kwargs) raises, checked to carry `key`."""
+    with pytest.raises(BadInput) as caught:
+        read(*args, **kwargs)
+    assert caught.value.key == key, caught.value.message
+    return caught.value
