@@ -138,12 +138,10 @@ def _write_updates(conn: sa.Connection, plan: Classified, actor: StaffMember, ba
             .values({**{c: sa.bindparam(f"n_{c}") for c in columns},
                      "version": schema.orders.c.version + 1, "updated_at": moment}),
             values.to_dicts())
-    insert_frame(conn, schema.audit, plan.updates.select(
-        pl.lit(moment, dtype=pl.Datetime("us")).alias("at"), pl.lit(actor.name).alias("actor"),
-        pl.lit(str(actor.role)).alias("role"), pl.lit("order").alias("entity"),
-        pl.col("order_no").alias("entity_id"), pl.lit("import_update").alias("action"), "field",
-        pl.col("old").alias("from_state"), pl.col("new").alias("to_state"),
-        pl.lit(batch_id).alias("batch_id")))
+    insert_frame(conn, schema.audit, lifecycle.audit_rows(plan.updates.select(
+        pl.col("order_no").alias("entity_id"), "field", pl.col("old").alias("from_state"),
+        pl.col("new").alias("to_state"), pl.lit(batch_id).alias("batch_id")),
+        actor, moment, "order", "import_update"))
 
 
 def _move_statuses(conn: sa.Connection, plan: Classified, system: StaffMember,

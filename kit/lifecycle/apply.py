@@ -25,8 +25,8 @@ from kit.models import Role, StaffMember
 from kit.store.frames import insert_frame, read_by_keys, read_frame, update_frame
 from kit.store.schema import ENTITY_TABLES, audit
 
-__all__ = ["BulkResult", "Change", "Planned", "apply", "apply_many", "check_role", "label", "last_changes",
-           "plan_many", "read_rows"]
+__all__ = ["BulkResult", "Change", "Planned", "apply", "apply_many", "audit_rows", "check_role", "label",
+           "last_changes", "plan_many", "read_rows"]
 
 CHUNK = 5_000  # keys per IN (...) list
 _ERRORS: dict[str, type[KitError]] = {
@@ -176,11 +176,19 @@ class Planned:
 
     def audit_rows(self, actor: StaffMember) -> pl.DataFrame:
         """The trail as rows of the audit table."""
-        return self.trail.select(
-            pl.lit(self.at, dtype=pl.Datetime("us")).alias("at"), pl.lit(actor.name).alias("actor"),
-            pl.lit(str(actor.role)).alias("role"), pl.lit(self.entity).alias("entity"),
-            pl.col("key").alias("entity_id"), pl.lit(self.action).alias("action"),
-            "field", "from_state", "to_state", "reason")
+        return audit_rows(self.trail.rename({"key": "entity_id"}).drop("version"), actor, self.at,
+                          self.entity, self.action)
+
+
+def audit_rows(changes: pl.DataFrame, actor: StaffMember, at: datetime, entity: str,
+               action: str) -> pl.DataFrame:
+    """Rows of the audit table for a frame of changes: `entity_id`, and any of `field`,
+    `from_state`, `to_state`, `reason`, `batch_id` (the others stay empty)."""
+    optional = [c for c in ("field", "from_state", "to_state", "reason", "batch_id") if c in changes.columns]
+    return changes.select(
+        pl.lit(at, dtype=pl.Datetime("us")).alias("at"), pl.lit(actor.name).alias("actor"),
+        pl.lit(str(actor.role)).alias("role"), pl.lit(entity).alias("entity"),
+        pl.col("entity_id").cast(pl.String), pl.lit(action).alias("action"), *optional)
 
 
 def plan_many(

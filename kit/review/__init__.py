@@ -133,12 +133,10 @@ def _refresh_reasons(conn: sa.Connection, still_held: pl.DataFrame, actor: Staff
                  .values(hold_reasons=sa.bindparam("n_"), version=schema.orders.c.version + 1,
                          updated_at=moment),
                  fresh.select(pl.col("order_no").alias("k_"), pl.col("new_reasons").alias("n_")).to_dicts())
-    insert_frame(conn, schema.audit, fresh.select(
-        pl.lit(moment, dtype=pl.Datetime("us")).alias("at"), pl.lit(actor.name).alias("actor"),
-        pl.lit(str(actor.role)).alias("role"), pl.lit("order").alias("entity"),
-        pl.col("order_no").alias("entity_id"), pl.lit("recheck").alias("action"),
-        pl.lit("hold_reasons").alias("field"), pl.col("hold_reasons").alias("from_state"),
-        pl.col("new_reasons").alias("to_state")))
+    insert_frame(conn, schema.audit, lifecycle.audit_rows(fresh.select(
+        pl.col("order_no").alias("entity_id"), pl.lit("hold_reasons").alias("field"),
+        pl.col("hold_reasons").alias("from_state"), pl.col("new_reasons").alias("to_state")),
+        actor, moment, "order", "recheck"))
 
 
 def _mark_presents(conn: sa.Connection, orders: pl.DataFrame, config: Config, actor: StaffMember,
@@ -150,13 +148,17 @@ def _mark_presents(conn: sa.Connection, orders: pl.DataFrame, config: Config, ac
         conn.execute(sa.update(schema.orders).where(schema.orders.c.order_no.in_(chunk))
                      .values(no_price_slip=True, version=schema.orders.c.version + 1, updated_at=moment))
     if marked:
-        insert_frame(conn, schema.audit, pl.DataFrame({"entity_id": marked}).select(
-            pl.lit(moment, dtype=pl.Datetime("us")).alias("at"), pl.lit(actor.name).alias("actor"),
-            pl.lit(str(actor.role)).alias("role"), pl.lit("order").alias("entity"), "entity_id",
-            pl.lit("edit_present").alias("action"), pl.lit("no_price_slip").alias("field"),
-            pl.lit("False").alias("from_state"), pl.lit("True").alias("to_state"),
-            pl.lit(t("review.present_detected")).alias("reason")))
+        insert_frame(conn, schema.audit, _present_trail(marked, actor, moment))
     return marked
+
+
+def _present_trail(order_nos: list[str], actor: StaffMember, moment: datetime) -> pl.DataFrame:
+    """Audit rows for orders marked no_price_slip because their message says present (S26)."""
+    return lifecycle.audit_rows(pl.DataFrame({"entity_id": order_nos}, schema={"entity_id": pl.String})
+                                .with_columns(field=pl.lit("no_price_slip"), from_state=pl.lit("False"),
+                                              to_state=pl.lit("True"),
+                                              reason=pl.lit(t("review.present_detected"))),
+                                actor, moment, "order", "edit_present")
 
 
 def confirm_phone(shop: Any, order_no: str, *, expected_version: int | None = None) -> ReviewResult:
@@ -251,12 +253,7 @@ def review_unstored(conn: sa.Connection, config: Config, person: StaffMember, or
     decided = pl.concat([approve.rows, hold.rows], how="vertical_relaxed").drop("_old_version")
     stored = pl.concat([orders.filter(~pl.col("order_no").is_in(decided["order_no"].implode())),
                         decided.select(orders.columns)], how="vertical_relaxed")
-    marked = pl.DataFrame({"entity_id": presents}, schema={"entity_id": pl.String}).select(
-        pl.lit(moment, dtype=pl.Datetime("us")).alias("at"), pl.lit(system.name).alias("actor"),
-        pl.lit(str(system.role)).alias("role"), pl.lit("order").alias("entity"), "entity_id",
-        pl.lit("edit_present").alias("action"), pl.lit("no_price_slip").alias("field"),
-        pl.lit("False").alias("from_state"), pl.lit("True").alias("to_state"),
-        pl.lit(t("review.present_detected")).alias("reason"))
+    marked = _present_trail(presents, system, moment)
     trail = pl.concat([marked, approve.audit_rows(system), hold.audit_rows(system)], how="vertical_relaxed")
     result = ReviewResult(candidates.height, approve.rows["order_no"].to_list(), found, presents,
                           [(k, e.message) for k, e in (*approve.refused, *hold.refused)])
