@@ -77,6 +77,16 @@ SPEC: dict[str, dict[str, Any]] = {
     "intake": {
         "max_file_mb": Setting(int, 1024, "larger export files are refused: split them by date"),
     },
+    "carriers": {
+        "timeout_seconds": Setting(int, 10, "a carrier call that takes longer is cut off"),
+        "rate_tables": Setting(str, "", "folder of the shop's contract rate tables (CSV or TOML); "
+                               "empty: the sample tables the kit brings"),
+        "weights": {
+            "cost": Setting(float, 0.5, "weight of price when choosing a carrier (S15)"),
+            "speed": Setting(float, 0.3, "weight of days in transit when choosing a carrier (S15)"),
+            "reliability": Setting(float, 0.2, "weight of on-time and damage rates (S15)"),
+        },
+    },
 }
 DEFAULT_STAFF = {"店长": Role.SUPERVISOR}
 
@@ -111,17 +121,25 @@ class Config:
     disabled_rules: tuple[str, ...] = ()
     max_file_mb: int = SPEC["intake"]["max_file_mb"].default
     mappings: dict[str, dict[str, str]] = field(default_factory=dict)
+    carrier_timeout: int = SPEC["carriers"]["timeout_seconds"].default
+    rate_tables: str = SPEC["carriers"]["rate_tables"].default
+    choice_weights: dict[str, float] = field(default_factory=lambda: {
+        k: s.default for k, s in SPEC["carriers"]["weights"].items()})
+    carrier_settings: dict[str, dict[str, str]] = field(default_factory=dict)
     warehouses: tuple[Warehouse, ...] = ()
     staff: dict[str, Role] = field(default_factory=lambda: dict(DEFAULT_STAFF))
     source: str | None = None
 
 
 def _type_name(kind: type, item: type | None = None) -> str:
-    names = {str: "text", int: "integer", bool: "true/false", list: "list", dict: "table"}
+    names = {str: "text", int: "integer", float: "number", bool: "true/false", list: "list",
+             dict: "table"}
     return f"list of {names[item]}" if kind is list and item else names.get(kind, kind.__name__)
 
 
 def _check(key: str, value: Any, setting: Setting) -> Any:
+    if setting.kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
     if not isinstance(value, setting.kind) or (setting.kind is int and isinstance(value, bool)):
         raise ConfigError("config.bad_type", key=key, value=repr(value),
                           expected=_type_name(setting.kind, setting.item))
@@ -165,7 +183,11 @@ def parse(data: dict[str, Any], source: str | None = None) -> Config:
         raise ConfigError("config.unknown_key", key=unknown[0], expected=", ".join(top))
     intake = dict(data.get("intake", {})) if isinstance(data.get("intake", {}), dict) else {}
     mappings = _mappings(intake.pop("mappings", {}))
-    values = _section("", {k: v for k, v in data.items() if k in SPEC} | {"intake": intake}, SPEC)
+    carriers = dict(data.get("carriers", {})) if isinstance(data.get("carriers", {}), dict) else {}
+    per_carrier = _carrier_settings({k: carriers.pop(k) for k in list(carriers)
+                                     if k not in SPEC["carriers"]})
+    values = _section("", {k: v for k, v in data.items() if k in SPEC}
+                      | {"intake": intake, "carriers": carriers}, SPEC)
     staff_data = data.get("staff", {name: str(role) for name, role in DEFAULT_STAFF.items()})
     if not isinstance(staff_data, dict):
         raise ConfigError("config.bad_type", key="staff", value=repr(staff_data), expected="table")
@@ -196,8 +218,24 @@ def parse(data: dict[str, Any], source: str | None = None) -> Config:
         amount_tolerance_fen=values["review"]["amount_tolerance_fen"],
         disabled_rules=tuple(values["review"]["disabled_rules"]),
         max_file_mb=values["intake"]["max_file_mb"], mappings=mappings,
+        carrier_timeout=values["carriers"]["timeout_seconds"],
+        rate_tables=values["carriers"]["rate_tables"],
+        choice_weights=dict(values["carriers"]["weights"]), carrier_settings=per_carrier,
         warehouses=tuple(warehouses), staff=staff, source=source,
     )
+
+
+def _carrier_settings(data: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """[carriers.CODE] tables: settings an adapter reads (API address, credentials), as text."""
+    out: dict[str, dict[str, str]] = {}
+    for code, table in data.items():
+        key = f"carriers.{code}"
+        if not isinstance(table, dict):
+            raise ConfigError("config.bad_type", key=key, value=repr(table), expected="table")
+        for name, value in table.items():
+            _check(f"{key}.{name}", value, Setting(str, None, ""))
+        out[code] = dict(table)
+    return out
 
 
 def _mappings(data: Any) -> dict[str, dict[str, str]]:

@@ -1,0 +1,1 @@
+"""The carriers the kit brings, registered as plugins like any other."""

@@ -1,0 +1,232 @@
+"""Loading carrier plugins and calling them safely.
+
+Built-in carriers are plugins too (DEFAULT_PLUGINS, datasette's pattern); installed ones
+come from the entry-point group `kit.carriers`, limited by KIT_LOAD_PLUGINS (a comma list
+of plugin names; empty loads none of the installed ones). A plugin that fails to import,
+has a hook implementation without a spec, or raises while registering is listed with its
+error and marked unavailable; the rest keep working. Calls into an adapter that hangs are
+cut off after `carriers.timeout_seconds`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from kit.carriers import hookspecs
+from kit.carriers.types import CAPABILITIES, METHODS, Carrier, Pattern
+from kit.errors import BadInput, Refused
+
+ENTRY_POINT_GROUP = "kit.carriers"
+DEFAULT_PLUGINS = (
+    "kit.carriers.builtin.express",   # yto, sf, zto, sto, yunda, jd, ems, jt, deppon
+    "kit.carriers.builtin.special",   # self, none, dropship
+    "kit.carriers.builtin.tables",    # the sample contract rate tables
+)
+
+
+class CarrierUnavailable(Refused):
+    """A carrier (or one of its capabilities) cannot be used now."""
+
+
+@dataclass
+class PluginInfo:
+    """One plugin: where it came from, whether it works, and if not, why."""
+
+    name: str
+    source: str  # "builtin" or the distribution that installed it
+    status: str = "ok"  # ok | unavailable
+    error: str | None = None
+    carriers: list[str] = field(default_factory=list)
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".strip()[:300]
+
+
+class CarrierRegistry:
+    """The carriers the kit knows: adapters by code, their plugins, patterns and rate tables."""
+
+    def __init__(self, settings: dict[str, dict[str, str]] | None = None, timeout: float = 10.0) -> None:
+        self.pm = pluggy.PluginManager("kit")
+        self.pm.add_hookspecs(hookspecs)
+        self.settings = settings or {}
+        self.timeout = timeout
+        self.plugins: dict[str, PluginInfo] = {}
+        self.adapters: dict[str, Carrier] = {}
+        self.owner: dict[str, str] = {}  # carrier code -> plugin name
+        self.patterns: list[Pattern] = []
+        self.rate_tables: list[Any] = []
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def add(self, plugin: ModuleType | object, name: str, source: str) -> PluginInfo:
+        """Register one plugin object, checking its hooks; a bad one is kept out and listed."""
+        info = PluginInfo(name, source)
+        self.plugins[name] = info
+        try:
+            self.pm.register(plugin, name=name)
+            self.pm.check_pending()
+        except Exception as exc:  # a plugin must never take the kit down: list it instead
+            if self.pm.is_registered(plugin):
+                self.pm.unregister(plugin)
+            info.status, info.error = "unavailable", _error_text(exc)
+        return info
+
+    def add_module(self, module: str, name: str | None = None, source: str = "builtin") -> PluginInfo:
+        """Import a module by name and register it as a plugin."""
+        try:
+            loaded = importlib.import_module(module)
+        except Exception as exc:
+            info = PluginInfo(name or module, source, "unavailable", _error_text(exc))
+            self.plugins[info.name] = info
+            return info
+        return self.add(loaded, name or module, source)
+
+    def add_entry_points(self, allowed: set[str] | None = None) -> None:
+        """Load the installed plugins of the `kit.carriers` group (only `allowed`, if given)."""
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if allowed is not None and ep.name not in allowed:
+                continue
+            source = ep.dist.name if ep.dist is not None else "?"
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                self.plugins[ep.name] = PluginInfo(ep.name, source, "unavailable", _error_text(exc))
+                continue
+            self.add(plugin, ep.name, source)
+
+    def collect(self) -> None:
+        """Ask every plugin, one at a time, for its carriers, patterns and rate tables."""
+        for plugin_name, plugin in self.pm.list_name_plugin():
+            info = self.plugins[plugin_name]
+            try:
+                self._collect_from(plugin, plugin_name, info)
+            except Exception as exc:
+                info.status, info.error = "unavailable", _error_text(exc)
+                for code in info.carriers:
+                    self.adapters.pop(code, None)
+                    self.owner.pop(code, None)
+                self.patterns = [p for p in self.patterns if p.carrier_code not in info.carriers]
+                info.carriers.clear()
+
+    def _collect_from(self, plugin: Any, plugin_name: str, info: PluginInfo) -> None:
+        def register_carrier(adapter: Carrier) -> None:
+            check_adapter(adapter)
+            if adapter.code in self.adapters:
+                raise BadInput("carriers.duplicate_code", code=adapter.code,
+                               plugin=plugin_name, other=self.owner[adapter.code])
+            self.adapters[adapter.code] = adapter
+            self.owner[adapter.code] = plugin_name
+            info.carriers.append(adapter.code)
+
+        calls: list[tuple[str, dict[str, Any]]] = [
+            ("register_carriers", {"register": register_carrier, "settings": self.settings}),
+            ("tracking_patterns", {"register": self.patterns.append}),
+            ("rate_tables", {"register": self.rate_tables.append}),
+        ]
+        for hook_name, kwargs in calls:
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                if impl.plugin is plugin:
+                    impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
+
+    # --- using -------------------------------------------------------------------------------
+
+    def get(self, code: str) -> Carrier:
+        """The adapter of a carrier code; BadInput naming the known codes when there is none."""
+        code = code.strip().lower()
+        if code not in self.adapters:
+            raise BadInput("carriers.unknown_code", code=code, known=", ".join(sorted(self.adapters)))
+        return self.adapters[code]
+
+    def call(self, code: str, capability: str, *args: Any, **kwargs: Any) -> Any:
+        """Call an adapter's method for `capability`, cut off after the timeout."""
+        adapter = self.get(code)
+        if capability not in adapter.capabilities:
+            raise CarrierUnavailable("carriers.not_capable", code=code, capability=capability)
+        method: Callable[..., Any] = getattr(adapter, METHODS[capability])
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"carrier-{code}")
+        future = pool.submit(method, *args, **kwargs)
+        try:
+            return future.result(timeout=self.timeout)
+        except FutureTimeout:
+            raise CarrierUnavailable("carriers.timeout", code=code, capability=capability,
+                                     seconds=self.timeout) from None
+        finally:
+            pool.shutdown(wait=False)  # a hung call keeps its thread; the kit stops waiting
+
+    def adjust(self, quote: Any, request: Any) -> Any:
+        """Pass a quote through every plugin's adjust_quote in turn."""
+        for impl in self.pm.hook.adjust_quote.get_hookimpls():  # in the order plugins were added
+            changed = impl.function(**{k: v for k, v in {"quote": quote, "request": request}.items()
+                                       if k in impl.argnames})
+            if changed is not None:
+                quote = changed
+        return quote
+
+    def notify(self, event: Any) -> list[tuple[str, str]]:
+        """Tell every plugin of a tracking event; return (plugin, error) for those that failed."""
+        failed = []
+        for impl in self.pm.hook.on_shipment_event.get_hookimpls():
+            try:
+                impl.function(event=event)
+            except Exception as exc:
+                failed.append((impl.plugin_name, _error_text(exc)))
+        return failed
+
+    def listing(self) -> list[dict[str, Any]]:
+        """One row per carrier and one per unavailable plugin: code, names, capabilities, plugin, status."""
+        rows = [{"code": code, "name_zh": a.name.zh, "name_en": a.name.en,
+                 "capabilities": sorted(a.capabilities), "plugin": self.owner[code],
+                 "source": self.plugins[self.owner[code]].source, "status": "ok", "error": None}
+                for code, a in sorted(self.adapters.items())]
+        rows += [{"code": None, "name_zh": None, "name_en": None, "capabilities": [], "plugin": p.name,
+                  "source": p.source, "status": p.status, "error": p.error}
+                 for p in self.plugins.values() if p.status != "ok"]
+        return rows
+
+
+def check_adapter(adapter: Any) -> None:
+    """Refuse an adapter without a code, names or capabilities, or missing a promised method."""
+    code = getattr(adapter, "code", None)
+    if not isinstance(code, str) or not code or code != code.lower() or not code.replace("_", "").isalnum():
+        raise BadInput("carriers.bad_code", code=repr(code))
+    caps = getattr(adapter, "capabilities", None)
+    unknown = sorted(set(caps or ()) - set(CAPABILITIES))
+    if not isinstance(caps, frozenset | set) or unknown:
+        raise BadInput("carriers.bad_capabilities", code=code, capabilities=", ".join(unknown) or repr(caps),
+                       known=", ".join(CAPABILITIES))
+    missing = [METHODS[c] for c in caps if not callable(getattr(adapter, METHODS[c], None))]
+    if missing or not hasattr(adapter, "name"):
+        raise BadInput("carriers.missing_methods", code=code, methods=", ".join(missing) or "name")
+
+
+def allowed_plugins() -> set[str] | None:
+    """KIT_LOAD_PLUGINS as a set of plugin names (unset: all installed; empty: none)."""
+    value = os.environ.get("KIT_LOAD_PLUGINS")
+    if value is None:
+        return None
+    return {name.strip() for name in value.split(",") if name.strip()}
+
+
+def load(settings: dict[str, dict[str, str]] | None = None, *, timeout: float = 10.0,
+         entry_points_too: bool = True, extra: tuple[tuple[object, str], ...] = ()) -> CarrierRegistry:
+    """The built-in carriers, the installed plugins KIT_LOAD_PLUGINS allows, and `extra` ones."""
+    registry = CarrierRegistry(settings, timeout)
+    for module in DEFAULT_PLUGINS:
+        registry.add_module(module)
+    if entry_points_too:
+        registry.add_entry_points(allowed_plugins())
+    for plugin, name in extra:
+        registry.add(plugin, name, "extra")
+    registry.collect()
+    return registry
