@@ -8,7 +8,7 @@ tables and tracking-number patterns, all found through one registry.
 """
 
 from kit.carriers.hookspecs import hookimpl, hookspec
-from kit.carriers.manager import DEFAULT_PLUGINS, CarrierRegistry, CarrierUnavailable, load
+from kit.carriers.manager import DEFAULT_PLUGINS, CarrierRegistry, CarrierUnavailable, for_config, load
 from kit.carriers.types import (
     CAPABILITIES,
     Booking,
@@ -42,6 +42,7 @@ __all__ = [
     "QuoteRequest",
     "TrackEvent",
     "Verdict",
+    "for_config",
     "hookimpl",
     "hookspec",
     "load",

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from types import ModuleType
@@ -27,6 +27,8 @@ from kit.carriers.types import CAPABILITIES, METHODS, Carrier, Pattern
 from kit.errors import BadInput, Refused
 
 ENTRY_POINT_GROUP = "kit.carriers"
+BUILTIN_CODES = frozenset({"yto", "sf", "zto", "sto", "yunda", "jd", "ems", "jt", "deppon", "self",
+                           "none", "dropship"})
 DEFAULT_PLUGINS = (
     "kit.carriers.builtin.express",   # yto, sf, zto, sto, yunda, jd, ems, jt, deppon
     "kit.carriers.builtin.special",   # self, none, dropship
@@ -106,9 +108,11 @@ class CarrierRegistry:
             self.add(plugin, ep.name, source)
 
     def collect(self) -> None:
-        """Ask every plugin, one at a time, for its carriers, patterns and rate tables."""
+        """Ask every plugin, one at a time, for its carriers, patterns and rate tables; a plugin
+        that raises leaves nothing behind (none of what it registered before raising)."""
         for plugin_name, plugin in self.pm.list_name_plugin():
             info = self.plugins[plugin_name]
+            patterns, tables = len(self.patterns), len(self.rate_tables)
             try:
                 self._collect_from(plugin, plugin_name, info)
             except Exception as exc:
@@ -116,7 +120,7 @@ class CarrierRegistry:
                 for code in info.carriers:
                     self.adapters.pop(code, None)
                     self.owner.pop(code, None)
-                self.patterns = [p for p in self.patterns if p.carrier_code not in info.carriers]
+                del self.patterns[patterns:], self.rate_tables[tables:]
                 info.carriers.clear()
 
     def _collect_from(self, plugin: Any, plugin_name: str, info: PluginInfo) -> None:
@@ -130,7 +134,8 @@ class CarrierRegistry:
             info.carriers.append(adapter.code)
 
         calls: list[tuple[str, dict[str, Any]]] = [
-            ("register_carriers", {"register": register_carrier, "settings": self.settings}),
+            ("register_carriers", {"register": register_carrier,
+                                   "settings": self._settings_for(plugin_name, info.source)}),
             ("tracking_patterns", {"register": self.patterns.append}),
             ("rate_tables", {"register": self.rate_tables.append}),
         ]
@@ -138,6 +143,14 @@ class CarrierRegistry:
             for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
                 if impl.plugin is plugin:
                     impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
+
+    def _settings_for(self, plugin_name: str, source: str) -> dict[str, dict[str, str]]:
+        """A plugin sees only its own [carriers.NAME] table (named after its entry point); the
+        built-in plugins see the tables of the built-in carrier codes. No plugin reads
+        another carrier's credentials."""
+        if source == "builtin":
+            return {k: v for k, v in self.settings.items() if k in BUILTIN_CODES}
+        return {k: v for k, v in self.settings.items() if k == plugin_name}
 
     # --- using -------------------------------------------------------------------------------
 
@@ -151,18 +164,28 @@ class CarrierRegistry:
     def call(self, code: str, capability: str, *args: Any, **kwargs: Any) -> Any:
         """Call an adapter's method for `capability`, cut off after the timeout."""
         adapter = self.get(code)
+        code = adapter.code
         if capability not in adapter.capabilities:
             raise CarrierUnavailable("carriers.not_capable", code=code, capability=capability)
         method: Callable[..., Any] = getattr(adapter, METHODS[capability])
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"carrier-{code}")
-        future = pool.submit(method, *args, **kwargs)
+        outcome: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+
+        def run() -> None:
+            try:
+                outcome.put((True, method(*args, **kwargs)))
+            except BaseException as exc:  # handed to the caller's thread below
+                outcome.put((False, exc))
+
+        # A daemon thread: a call that hangs is abandoned and cannot keep the process alive.
+        threading.Thread(target=run, name=f"carrier-{code}-{capability}", daemon=True).start()
         try:
-            return future.result(timeout=self.timeout)
-        except FutureTimeout:
+            ok, value = outcome.get(timeout=self.timeout)
+        except queue.Empty:
             raise CarrierUnavailable("carriers.timeout", code=code, capability=capability,
                                      seconds=self.timeout) from None
-        finally:
-            pool.shutdown(wait=False)  # a hung call keeps its thread; the kit stops waiting
+        if not ok:
+            raise value
+        return value
 
     def adjust(self, quote: Any, request: Any) -> Any:
         """Pass a quote through every plugin's adjust_quote in turn."""
@@ -201,8 +224,11 @@ def check_adapter(adapter: Any) -> None:
     if not isinstance(code, str) or not code or code != code.lower() or not code.replace("_", "").isalnum():
         raise BadInput("carriers.bad_code", code=repr(code))
     caps = getattr(adapter, "capabilities", None)
-    unknown = sorted(set(caps or ()) - set(CAPABILITIES))
-    if not isinstance(caps, frozenset | set) or unknown:
+    if not isinstance(caps, frozenset | set):
+        raise BadInput("carriers.bad_capabilities", code=code, capabilities=repr(caps),
+                       known=", ".join(CAPABILITIES))
+    unknown = sorted(set(caps) - set(CAPABILITIES))
+    if unknown:
         raise BadInput("carriers.bad_capabilities", code=code, capabilities=", ".join(unknown) or repr(caps),
                        known=", ".join(CAPABILITIES))
     missing = [METHODS[c] for c in caps if not callable(getattr(adapter, METHODS[c], None))]
@@ -220,7 +246,10 @@ def allowed_plugins() -> set[str] | None:
 
 def load(settings: dict[str, dict[str, str]] | None = None, *, timeout: float = 10.0,
          entry_points_too: bool = True, extra: tuple[tuple[object, str], ...] = ()) -> CarrierRegistry:
-    """The built-in carriers, the installed plugins KIT_LOAD_PLUGINS allows, and `extra` ones."""
+    """The built-in carriers, the installed plugins KIT_LOAD_PLUGINS allows, and `extra` ones.
+
+    `settings` are kit.toml's [carriers.NAME] tables; see `for_config` to take them, and the
+    timeout, from a Config."""
     registry = CarrierRegistry(settings, timeout)
     for module in DEFAULT_PLUGINS:
         registry.add_module(module)
@@ -230,3 +259,8 @@ def load(settings: dict[str, dict[str, str]] | None = None, *, timeout: float = 
         registry.add(plugin, name, "extra")
     registry.collect()
     return registry
+
+
+def for_config(config: Any, **kwargs: Any) -> CarrierRegistry:
+    """load() with the settings and timeout of a kit Config."""
+    return load(config.carrier_settings, timeout=config.carrier_timeout, **kwargs)
