@@ -26,8 +26,15 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_every_command_takes_db_and_json():
-    """--db and --json are accepted by every subcommand."""
-    for name, command in cli.commands.items():
+    """--db and --json are accepted by every subcommand (and every command of a group)."""
+    def leaves(group, prefix=""):
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                yield from leaves(command, f"{prefix}{name} ")
+            else:
+                yield f"{prefix}{name}", command
+
+    for name, command in leaves(cli):
         options = {o for p in command.params for o in getattr(p, "opts", [])}
         assert {"--db", "--json"} <= options, name
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from kit.cli.carriers import carriers
 from kit.cli.core import demo, init, serve, status
 from kit.cli.intake import import_
 from kit.cli.review import reconcile, review
@@ -20,7 +21,7 @@ def cli(lang: str | None) -> None:
         set_lang(lang)
 
 
-for command in (init, demo, status, import_, review, reconcile, serve):
+for command in (init, demo, status, import_, review, reconcile, carriers, serve):
     cli.add_command(command)
 
 
