@@ -8,6 +8,7 @@ typo never silently falls back to a default. Found at --config, else KIT_CONFIG,
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from kit.models import HUMAN_ROLES, Role, Warehouse, WarehouseKind
 
 BUILTIN_CARRIERS = ("yto", "sf", "zto", "sto", "yunda", "jd", "ems", "jt", "deppon",
                     "self", "none", "dropship")
+CARRIER_CODE = re.compile(r"[a-z][a-z0-9_]*")  # built-in or a plugin's; the registry checks it exists
 PLATFORMS = ("taobao", "tmall", "mall", "other")
 DEADLINE_POLICIES = ("taobao", "tmall", "mall")
 
@@ -60,8 +62,8 @@ SPEC: dict[str, dict[str, Any]] = {
         "sender": _SENDER,
     },
     "shipping": {
-        "default_carrier": Setting(str, "yto", "carrier unless an order says otherwise (S5)",
-                                   choices=BUILTIN_CARRIERS),
+        "default_carrier": Setting(str, "yto", "carrier unless an order says otherwise (S5); a "
+                                   "built-in code or an installed plugin's"),
     },
     "review": {
         "gift_keywords": Setting(list, ["送礼", "送人", "礼物", "生日", "不要价格", "别放价格",
@@ -79,8 +81,8 @@ SPEC: dict[str, dict[str, Any]] = {
     },
     "carriers": {
         "timeout_seconds": Setting(int, 10, "a carrier call that takes longer is cut off"),
-        "rate_tables": Setting(str, "", "folder of the shop's contract rate tables (CSV or TOML); "
-                               "empty: the sample tables the kit brings"),
+        "rate_tables": Setting(str, "", "folder of the shop's contract rate tables (CSV or TOML), "
+                               "relative to kit.toml's folder; empty: the sample tables the kit brings"),
         "weights": {
             "cost": Setting(float, 0.5, "weight of price when choosing a carrier (S15)"),
             "speed": Setting(float, 0.3, "weight of days in transit when choosing a carrier (S15)"),
@@ -207,6 +209,13 @@ def parse(data: dict[str, Any], source: str | None = None) -> Config:
     if len(set(codes)) != len(codes):
         dup = next(c for c in codes if codes.count(c) > 1)
         raise ConfigError("config.duplicate", key="warehouses.code", value=dup)
+    if not CARRIER_CODE.fullmatch(values["shipping"]["default_carrier"]):
+        raise ConfigError("config.bad_choice", key="shipping.default_carrier",
+                          value=repr(values["shipping"]["default_carrier"]),
+                          expected=", ".join(BUILTIN_CARRIERS) + ", …")
+    weights = values["carriers"]["weights"]
+    if any(w < 0 for w in weights.values()) or not any(weights.values()):
+        raise ConfigError("config.bad_weights", key="carriers.weights", value=repr(weights))
     shop, sender = values["shop"], values["shop"]["sender"]
     return Config(
         shop_name=shop["name"], platform=shop["platform"], deadline_policy=shop["deadline_policy"],

@@ -51,7 +51,7 @@ def test_example_file_shows_every_setting():
 
 @pytest.mark.parametrize(("text", "key", "expected"), [
     ('[shop]\nnmae = "x"', "shop.nmae", "name"),
-    ('[shipping]\ndefault_carrier = "ups"', "shipping.default_carrier", "yto"),
+    ('[shipping]\ndefault_carrier = "UPS!"', "shipping.default_carrier", "yto"),
     ('[shop]\nplatform = 3', "shop.platform", "text"),
     ('[review]\ngift_keywords = "送礼"', "review.gift_keywords", "list"),
     ('[staff]\n"小王" = "boss"', "staff.小王", "supervisor"),
@@ -105,3 +105,18 @@ def test_warehouses_and_staff_are_read():
 
     assert parsed.staff == {"仓管老周": Role.WAREHOUSE}
     assert parsed.warehouses[0].serves == ("广东省", "广西壮族自治区")
+
+
+def test_default_carrier_must_be_installed_S5():
+    """S5: the default carrier must be one the kit knows, built-in or from a plugin."""
+    from kit import carriers
+
+    with pytest.raises(ConfigError, match="ups"):
+        carriers.for_config(config.parse({"shipping": {"default_carrier": "ups"}}), entry_points_too=False)
+    assert "yto" in carriers.for_config(config.Config(), entry_points_too=False).adapters
+
+
+def test_choice_weights_must_make_sense():
+    """Weights for choosing a carrier may not be negative or all zero."""
+    with pytest.raises(ConfigError, match=r"carriers\.weights"):
+        config.parse({"carriers": {"weights": {"cost": 0, "speed": 0, "reliability": 0}}})

@@ -11,6 +11,7 @@ cut off after `carriers.timeout_seconds`.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import queue
 import threading
@@ -23,9 +24,10 @@ from typing import Any
 import pluggy
 
 from kit.carriers import hookspecs
-from kit.carriers.types import CAPABILITIES, METHODS, Carrier, Pattern
-from kit.errors import BadInput, Refused
+from kit.carriers.types import CAPABILITIES, METHODS, Carrier, Pattern, Quote
+from kit.errors import BadInput, ConfigError, Refused
 
+log = logging.getLogger("kit.carriers")
 ENTRY_POINT_GROUP = "kit.carriers"
 BUILTIN_CODES = frozenset({"yto", "sf", "zto", "sto", "yunda", "jd", "ems", "jt", "deppon", "self",
                            "none", "dropship"})
@@ -188,12 +190,22 @@ class CarrierRegistry:
         return value
 
     def adjust(self, quote: Any, request: Any) -> Any:
-        """Pass a quote through every plugin's adjust_quote in turn."""
+        """Pass a quote through every plugin's adjust_quote in turn; a plugin that raises or
+        returns something that is not a Quote is skipped and logged, never breaks quoting."""
         for impl in self.pm.hook.adjust_quote.get_hookimpls():  # in the order plugins were added
-            changed = impl.function(**{k: v for k, v in {"quote": quote, "request": request}.items()
-                                       if k in impl.argnames})
-            if changed is not None:
-                quote = changed
+            try:
+                changed = impl.function(**{k: v for k, v in {"quote": quote, "request": request}.items()
+                                           if k in impl.argnames})
+            except Exception as exc:
+                log.warning("adjust_quote of plugin %s failed: %s", impl.plugin_name, _error_text(exc))
+                continue
+            if changed is None:
+                continue
+            if not isinstance(changed, Quote) or changed.price_fen < 0:
+                log.warning("adjust_quote of plugin %s returned %r, not a Quote: ignored",
+                            impl.plugin_name, type(changed).__name__)
+                continue
+            quote = changed
         return quote
 
     def notify(self, event: Any) -> list[tuple[str, str]]:
@@ -262,5 +274,9 @@ def load(settings: dict[str, dict[str, str]] | None = None, *, timeout: float = 
 
 
 def for_config(config: Any, **kwargs: Any) -> CarrierRegistry:
-    """load() with the settings and timeout of a kit Config."""
-    return load(config.carrier_settings, timeout=config.carrier_timeout, **kwargs)
+    """load() with the settings and timeout of a kit Config; its default carrier must exist."""
+    registry = load(config.carrier_settings, timeout=config.carrier_timeout, **kwargs)
+    if config.default_carrier not in registry.adapters:
+        raise ConfigError("config.unknown_carrier", key="shipping.default_carrier",
+                          value=config.default_carrier, expected=", ".join(sorted(registry.adapters)))
+    return registry

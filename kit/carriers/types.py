@@ -88,8 +88,9 @@ class Quote:
 
     @property
     def price_yuan(self) -> str:
-        """The price as CNY with two decimals, e.g. '12.50'."""
-        return f"{self.price_fen // 100}.{self.price_fen % 100:02d}"
+        """The price as CNY with two decimals, e.g. '12.50' (a refund-like negative: '-0.50')."""
+        sign, fen = ("-" if self.price_fen < 0 else ""), abs(self.price_fen)
+        return f"{sign}{fen // 100}.{fen % 100:02d}"
 
 
 @dataclass(frozen=True)
