@@ -95,7 +95,7 @@ def test_bad_database_exits_2_with_one_json_error(args):
 def test_bad_config_exits_2(tmp_path, sqlite_url):
     """A wrong kit.toml stops the command with exit code 2 and the key in the message."""
     toml = tmp_path / "kit.toml"
-    toml.write_text('[shipping]\ndefault_carrier = "ups"\n', "utf-8")
+    toml.write_text('[shipping]\ndefault_carrier = "UPS!"\n', "utf-8")
 
     code, _, err = run("status", "--db", sqlite_url, "--config", str(toml))
 

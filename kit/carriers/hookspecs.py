@@ -14,8 +14,9 @@ hookimpl = pluggy.HookimplMarker("kit")
 
 @hookspec
 def register_carriers(register: Callable[[Any], None], settings: dict[str, dict[str, str]]) -> None:
-    """Register carrier adapters: register(adapter) once per code; `settings` holds kit.toml's
-    [carriers.CODE] tables (API address, credentials) that may switch an adapter on."""
+    """Register carrier adapters: register(adapter) once per code; `settings` holds the plugin's
+    own kit.toml table [carriers.PLUGIN_NAME] (API address, credentials) that may switch an
+    adapter on (built-ins get [carriers.CODE] of their codes)."""
 
 
 @hookspec

@@ -14,6 +14,7 @@ import importlib
 import logging
 import os
 import queue
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,8 +27,11 @@ import pluggy
 from kit.carriers import hookspecs
 from kit.carriers.types import CAPABILITIES, METHODS, Carrier, Pattern, Quote
 from kit.errors import BadInput, ConfigError, Refused
+from kit.i18n import t
 
 log = logging.getLogger("kit.carriers")
+CODE = re.compile(r"[a-z][a-z0-9_]*")  # ASCII only: codes go into URLs, file names, CSS classes
+CHECKS = ("upu_s10",)  # check-digit rules kit.carriers.numbers knows
 ENTRY_POINT_GROUP = "kit.carriers"
 BUILTIN_CODES = frozenset({"yto", "sf", "zto", "sto", "yunda", "jd", "ems", "jt", "deppon", "self",
                            "none", "dropship"})
@@ -75,6 +79,11 @@ class CarrierRegistry:
 
     def add(self, plugin: ModuleType | object, name: str, source: str) -> PluginInfo:
         """Register one plugin object, checking its hooks; a bad one is kept out and listed."""
+        if name in self.plugins:  # the first keeps its name and its standing; this one is listed
+            key = f"{name} ({source}, {len(self.plugins)})"
+            info = PluginInfo(key, source, "unavailable", t("carriers.duplicate_plugin", name=name))
+            self.plugins[key] = info
+            return info
         info = PluginInfo(name, source)
         self.plugins[name] = info
         try:
@@ -135,10 +144,21 @@ class CarrierRegistry:
             self.owner[adapter.code] = plugin_name
             info.carriers.append(adapter.code)
 
+        def register_pattern(pattern: Pattern) -> None:
+            if pattern.check is not None and pattern.check not in CHECKS:
+                raise BadInput("carriers.unknown_check", plugin=plugin_name, check=pattern.check,
+                               known=", ".join(CHECKS))
+            try:
+                re.compile(pattern.regex)
+            except re.error as exc:
+                raise BadInput("carriers.bad_regex", plugin=plugin_name, pattern=pattern.name,
+                               detail=str(exc)) from None
+            self.patterns.append(pattern)
+
         calls: list[tuple[str, dict[str, Any]]] = [
             ("register_carriers", {"register": register_carrier,
                                    "settings": self._settings_for(plugin_name, info.source)}),
-            ("tracking_patterns", {"register": self.patterns.append}),
+            ("tracking_patterns", {"register": register_pattern}),
             ("rate_tables", {"register": self.rate_tables.append}),
         ]
         for hook_name, kwargs in calls:
@@ -213,7 +233,7 @@ class CarrierRegistry:
         failed = []
         for impl in self.pm.hook.on_shipment_event.get_hookimpls():
             try:
-                impl.function(event=event)
+                impl.function(**({"event": event} if "event" in impl.argnames else {}))
             except Exception as exc:
                 failed.append((impl.plugin_name, _error_text(exc)))
         return failed
@@ -233,7 +253,7 @@ class CarrierRegistry:
 def check_adapter(adapter: Any) -> None:
     """Refuse an adapter without a code, names or capabilities, or missing a promised method."""
     code = getattr(adapter, "code", None)
-    if not isinstance(code, str) or not code or code != code.lower() or not code.replace("_", "").isalnum():
+    if not isinstance(code, str) or not CODE.fullmatch(code):
         raise BadInput("carriers.bad_code", code=repr(code))
     caps = getattr(adapter, "capabilities", None)
     if not isinstance(caps, frozenset | set):

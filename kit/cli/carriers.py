@@ -46,8 +46,8 @@ def list_(db: str | None, as_json: bool, config_path: str | None, actor: str | N
         return
     for r in rows:
         if r["status"] == "ok":
-            click.echo(f"{r['code']:<10}{pad(r['name_zh'], 14)}{r['name_en']:<22}"
-                       f"{','.join(r['capabilities']):<28}{r['plugin']} ({r['source']})")
+            click.echo(f"{r['code']:<10}{pad(r['name_zh'], 16)}{pad(r['name_en'], 32)}"
+                       f"{pad(','.join(r['capabilities']), 36)}{r['plugin']} ({r['source']})")
         else:
             click.echo(t("cli.plugin_unavailable", plugin=r["plugin"], source=r["source"], error=r["error"]))
 
