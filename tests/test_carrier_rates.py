@@ -17,7 +17,8 @@ from kit import carriers
 from kit.carriers import quoting
 from kit.carriers.builtin.tables import sample_tables
 from kit.carriers.manager import CarrierUnavailable
-from kit.carriers.rates import MAINLAND, RateTable, load_folder, load_table, quote_from_table
+from kit.carriers.rate_files import load_folder, load_table
+from kit.carriers.rates import MAINLAND, RateTable, quote_from_table
 from kit.carriers.types import QuoteRequest
 from kit.config import Config
 from kit.demo import seed

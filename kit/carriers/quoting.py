@@ -15,7 +15,8 @@ import sqlalchemy as sa
 
 from kit import clock
 from kit.carriers.manager import CarrierRegistry, CarrierUnavailable
-from kit.carriers.rates import RateTable, check_request, load_folder, province_of, quote_from_table
+from kit.carriers.rate_files import load_folder
+from kit.carriers.rates import RateTable, check_request, province_of, quote_from_table
 from kit.carriers.types import Quote, QuoteRequest
 from kit.config import Config
 from kit.errors import BadInput, NotFound

@@ -15,7 +15,8 @@ from importlib import resources
 from typing import Any
 
 from kit.carriers.hookspecs import hookimpl
-from kit.carriers.rates import RateTable, load_folder
+from kit.carriers.rate_files import load_folder
+from kit.carriers.rates import RateTable
 
 
 @cache
