@@ -1,5 +1,5 @@
-"""Contract rate tables (首重/续重 by destination zone): the RateTable record, its TOML and CSV
-files validated at load (file, line and reason), and pricing one parcel from a table.
+"""Contract rate tables (首重/续重 by destination zone): the RateTable record and pricing one
+parcel from a table; kit.carriers.rate_files reads them from TOML and CSV files.
 
 TOML layout (one file per carrier and service)::
 
