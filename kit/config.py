@@ -14,6 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kit.deadlines.settings import DEFAULTS as DEADLINE_DEFAULTS
+from kit.deadlines.settings import POLICIES as DEADLINE_POLICIES
+from kit.deadlines.settings import (
+    CalendarYear,
+    DeadlineSettings,
+    move_legacy_keys,
+    read_calendar,
+    read_deadlines,
+)
 from kit.errors import ConfigError
 from kit.models import HUMAN_ROLES, Role, Warehouse, WarehouseKind
 
@@ -21,7 +30,6 @@ BUILTIN_CARRIERS = ("yto", "sf", "zto", "sto", "yunda", "jd", "ems", "jt", "depp
                     "self", "none", "dropship")
 CARRIER_CODE = re.compile(r"[a-z][a-z0-9_]*")  # built-in or a plugin's; the registry checks it exists
 PLATFORMS = ("taobao", "tmall", "mall", "other")
-DEADLINE_POLICIES = ("taobao", "tmall", "mall")
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,12 @@ class Setting:
     doc: str
     choices: tuple[str, ...] | None = None
     item: type | None = None  # element type of a list
+
+
+def _deadline(name: str, doc: str, **extra: Any) -> Setting:
+    """A [deadlines] key, its default taken from kit.deadlines.settings."""
+    default = DEADLINE_DEFAULTS[name]
+    return Setting(type(default), default, doc, **extra)
 
 
 _SENDER = {
@@ -56,8 +70,6 @@ SPEC: dict[str, dict[str, Any]] = {
     "shop": {
         "name": Setting(str, "示例小店", "the shop's name on documents"),
         "platform": Setting(str, "taobao", "where orders come from", choices=PLATFORMS),
-        "deadline_policy": Setting(str, "taobao", "ship-by rule: taobao (S1), tmall (S5b), "
-                                   "mall (S19)", choices=DEADLINE_POLICIES),
         "local_user": Setting(str, "店长", "who acts when the dashboards run on localhost"),
         "sender": _SENDER,
     },
@@ -75,6 +87,28 @@ SPEC: dict[str, dict[str, Any]] = {
         "amount_tolerance_fen": Setting(int, 1, "lines may differ from the payable amount by "
                                         "this many fen (rounding)"),
         "disabled_rules": Setting(list, [], "review rules switched off, by code", item=str),
+    },
+    "deadlines": {  # defaults in kit.deadlines.settings.DEFAULTS
+        "policy": _deadline("policy", "ship-by rule: taobao (S1), tmall (S5b), mall (S19), working_hours",
+                            choices=DEADLINE_POLICIES),
+        "taobao_hours": _deadline("taobao_hours", "taobao: ship within this many hours of payment (S1)"),
+        "tmall_cutoff": _deadline("tmall_cutoff", "tmall: paid before this HH:MM ships the same day (S5b)"),
+        "mall_cutoff": _deadline("mall_cutoff", "mall: paid or COD-confirmed before this ships the same "
+                                 "shipping day (S19)"),
+        "mall_ship_by": _deadline("mall_ship_by", "mall: parcels leave before this time (S19)"),
+        "shipping_weekdays": _deadline("shipping_weekdays", "mall: weekdays it ships, 1 = Monday (S19)",
+                                       item=int),
+        "within_working_hours": _deadline("within_working_hours", "working_hours: ship within this "
+                                          "many working hours"),
+        "workday_start": _deadline("workday_start", "working_hours: a working day starts at"),
+        "workday_end": _deadline("workday_end", "working_hours: a working day ends at"),
+        "working_weekdays": _deadline("working_weekdays", "working_hours: weekdays worked, 1 = Monday",
+                                      item=int),
+        "at_risk_hours": _deadline("at_risk_hours", "not packed this many hours before ship_by: at risk"),
+        "confirm_by": _deadline("confirm_by", "shipments handed over are confirmed on the platform "
+                                "before this (S9)"),
+        "refund_after_hours": _deadline("refund_after_hours", "hours past ship_by until the buyer may "
+                                        "ask for a refund (S2)"),
     },
     "intake": {
         "max_file_mb": Setting(int, 1024, "larger export files are refused: split them by date"),
@@ -112,7 +146,6 @@ class Config:
 
     shop_name: str = SPEC["shop"]["name"].default
     platform: str = SPEC["shop"]["platform"].default
-    deadline_policy: str = SPEC["shop"]["deadline_policy"].default
     local_user: str = SPEC["shop"]["local_user"].default
     sender: Sender = field(default_factory=lambda: Sender(**{k: s.default for k, s in _SENDER.items()}))
     default_carrier: str = SPEC["shipping"]["default_carrier"].default
@@ -130,7 +163,14 @@ class Config:
     carrier_settings: dict[str, dict[str, str]] = field(default_factory=dict)
     warehouses: tuple[Warehouse, ...] = ()
     staff: dict[str, Role] = field(default_factory=lambda: dict(DEFAULT_STAFF))
+    deadlines: DeadlineSettings = field(default_factory=DeadlineSettings)
+    calendar: dict[int, CalendarYear] = field(default_factory=dict)  # [calendar.YYYY] tables
     source: str | None = None
+
+    @property
+    def deadline_policy(self) -> str:
+        """The ship-by policy's name (deadlines.policy; shop.deadline_policy is its old name)."""
+        return self.deadlines.policy
 
 
 def _type_name(kind: type, item: type | None = None) -> str:
@@ -179,10 +219,11 @@ def _section(prefix: str, data: Any, spec: dict[str, Any], required: bool = Fals
 
 def parse(data: dict[str, Any], source: str | None = None) -> Config:
     """Validate a parsed kit.toml and return the Config."""
-    top = {**SPEC, "staff": None, "warehouses": None}
+    top = {**SPEC, "staff": None, "warehouses": None, "calendar": None}
     unknown = sorted(set(data) - set(top))
     if unknown:
         raise ConfigError("config.unknown_key", key=unknown[0], expected=", ".join(top))
+    data = move_legacy_keys(data)
     intake = dict(data.get("intake", {})) if isinstance(data.get("intake", {}), dict) else {}
     mappings = _mappings(intake.pop("mappings", {}))
     carriers = dict(data.get("carriers", {})) if isinstance(data.get("carriers", {}), dict) else {}
@@ -218,7 +259,7 @@ def parse(data: dict[str, Any], source: str | None = None) -> Config:
         raise ConfigError("config.bad_weights", key="carriers.weights", value=repr(weights))
     shop, sender = values["shop"], values["shop"]["sender"]
     return Config(
-        shop_name=shop["name"], platform=shop["platform"], deadline_policy=shop["deadline_policy"],
+        shop_name=shop["name"], platform=shop["platform"],
         local_user=shop["local_user"], sender=Sender(**sender),
         default_carrier=values["shipping"]["default_carrier"],
         gift_keywords=tuple(values["review"]["gift_keywords"]),
@@ -230,7 +271,8 @@ def parse(data: dict[str, Any], source: str | None = None) -> Config:
         carrier_timeout=values["carriers"]["timeout_seconds"],
         rate_tables=values["carriers"]["rate_tables"],
         choice_weights=dict(values["carriers"]["weights"]), carrier_settings=per_carrier,
-        warehouses=tuple(warehouses), staff=staff, source=source,
+        warehouses=tuple(warehouses), staff=staff, deadlines=read_deadlines(values["deadlines"]),
+        calendar=read_calendar(data.get("calendar", {})), source=source,
     )
 
 

@@ -6,6 +6,7 @@ import click
 
 from kit.cli.carriers import carriers
 from kit.cli.core import demo, init, serve, status
+from kit.cli.deadlines import deadlines
 from kit.cli.intake import import_
 from kit.cli.review import reconcile, review
 from kit.i18n import set_lang
@@ -21,7 +22,7 @@ def cli(lang: str | None) -> None:
         set_lang(lang)
 
 
-for command in (init, demo, status, import_, review, reconcile, carriers, serve):
+for command in (init, demo, status, import_, review, reconcile, deadlines, carriers, serve):
     cli.add_command(command)
 
 
