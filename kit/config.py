@@ -110,6 +110,26 @@ SPEC: dict[str, dict[str, Any]] = {
         "refund_after_hours": _deadline("refund_after_hours", "hours past ship_by until the buyer may "
                                         "ask for a refund (S2)"),
     },
+    "allocation": {  # kit.allocation.AllocationPolicy; S17, S24b
+        "strategy": Setting(str, "nearest", "nearest: the nearest warehouse holding the whole order "
+                            "(S17); fewest_parcels: fewest warehouses per order",
+                            choices=("nearest", "fewest_parcels")),
+        "split": Setting(bool, True, "an order no single warehouse can ship is split over several "
+                         "(S24b); false: it waits, backordered"),
+        "dropship": Setting(bool, True, "SKUs a supplier holds are shipped by the supplier (S17)"),
+        "batch_orders": Setting(int, 100_000, "orders per allocation transaction"),
+        "max_rounds": Setting(int, 5, "times a batch decides again when others reserved meanwhile"),
+    },
+    "shortages": {  # kit.shortages; S7, S20
+        "production_categories": Setting(list, [], "SKU categories the shop makes itself: their "
+                                         "shortages go to production, all others to purchasing (S7)",
+                                         item=str),
+        "notify_within_working_hours": Setting(int, 24, "the buyer hears of a stockout within this "
+                                               "many working hours (S20)"),
+        "alternatives": Setting(int, 3, "in-stock alternatives offered in a stockout notice (S20)"),
+        "price_band_percent": Setting(int, 20, "alternatives cost at most this many percent more or "
+                                      "less than the missing item (S20)"),
+    },
     "intake": {
         "max_file_mb": Setting(int, 1024, "larger export files are refused: split them by date"),
     },
@@ -165,6 +185,10 @@ class Config:
     staff: dict[str, Role] = field(default_factory=lambda: dict(DEFAULT_STAFF))
     deadlines: DeadlineSettings = field(default_factory=DeadlineSettings)
     calendar: dict[int, CalendarYear] = field(default_factory=dict)  # [calendar.YYYY] tables
+    allocation: dict[str, Any] = field(default_factory=lambda: {
+        k: s.default for k, s in SPEC["allocation"].items()})
+    shortages: dict[str, Any] = field(default_factory=lambda: {
+        k: s.default for k, s in SPEC["shortages"].items()})
     source: str | None = None
 
     @property
@@ -273,7 +297,19 @@ def parse(data: dict[str, Any], source: str | None = None) -> Config:
         choice_weights=dict(values["carriers"]["weights"]), carrier_settings=per_carrier,
         warehouses=tuple(warehouses), staff=staff, deadlines=read_deadlines(values["deadlines"]),
         calendar=read_calendar(data.get("calendar", {})), source=source,
+        allocation=_positive("allocation", values["allocation"], ("batch_orders", "max_rounds")),
+        shortages=_positive("shortages", values["shortages"], ("notify_within_working_hours", "alternatives",
+                                                               "price_band_percent")),
     )
+
+
+def _positive(prefix: str, values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The section's values, refusing a count or size below 1 with the key and the value."""
+    for name in names:
+        if values[name] < 1:
+            raise ConfigError("config.bad_type", key=f"{prefix}.{name}", value=repr(values[name]),
+                              expected="integer ≥ 1")
+    return dict(values)
 
 
 def _carrier_settings(data: dict[str, Any]) -> dict[str, dict[str, str]]:

@@ -18,6 +18,16 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "run_review": frozenset({P, S, SYS}),
     "manage_blacklist": frozenset({P, A, S}),
     "reconcile": frozenset({P, A, S}),
+    # stock (S7, S12): receipts and returns, stock counts (盘点) and imports, transfers between
+    # warehouses (S23), low-stock thresholds and SKU pins, giving back reservations (cancel,
+    # refund), picking, and allocation runs (分仓: allocate or backorder, S17, S24b)
+    "receive_stock": frozenset({W, S, SYS}),
+    "count_stock": frozenset({W, S, SYS}),
+    "transfer_stock": frozenset({W, S}),
+    "stock_settings": frozenset({W, S, AD}),
+    "release_stock": frozenset({W, A, S, SYS}),
+    "pick_stock": frozenset({W, L, S}),
+    "run_allocation": frozenset({W, S, SYS}),
     # generating the demo shop
     "seed_demo": frozenset({AD, S, SYS}),
     # reading: everyone with a role, analysts included

@@ -9,6 +9,7 @@ from kit.cli.core import demo, init, serve, status
 from kit.cli.deadlines import deadlines
 from kit.cli.intake import import_
 from kit.cli.review import reconcile, review
+from kit.cli.stock import allocate, stock
 from kit.i18n import set_lang
 
 
@@ -22,7 +23,7 @@ def cli(lang: str | None) -> None:
         set_lang(lang)
 
 
-for command in (init, demo, status, import_, review, reconcile, deadlines, carriers, serve):
+for command in (init, demo, status, import_, review, reconcile, deadlines, stock, allocate, carriers, serve):
     cli.add_command(command)
 
 

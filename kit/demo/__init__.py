@@ -20,6 +20,7 @@ from kit.errors import BadInput
 from kit.orders import insert_orders
 from kit.permissions import require
 from kit.shop import Shop
+from kit.stock.ledger import record_opening_balances
 from kit.store import schema
 from kit.store.frames import insert_frame
 
@@ -74,6 +75,9 @@ def seed(shop: Shop, orders: int = 3000, seed: int = 20261130, today: date | Non
             for chunk in frame.iter_slices(CHUNK_ROWS):  # bounded memory for a million orders
                 insert_frame(conn, schema.metadata.tables[name], chunk)
             step(1)
+        # The seeded stock and the open shipments' reservations enter the stock ledger as
+        # opening balances, so every level can be rebuilt from the ledger (kit stock check).
+        record_opening_balances(conn, actor.name, moment, batch_id)
         if conn.dialect.name == "postgresql":  # move the id sequences past the ids written
             for name, key in _IDS.items():
                 conn.execute(sa.text(

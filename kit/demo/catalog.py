@@ -63,6 +63,9 @@ class Catalog:
         return np.isin(self.category, [self.categories.index(n) for n in names])
 
 
+LOW_STOCK_THRESHOLD = 10  # units available in own warehouses at which the demo replenishes
+
+
 def _aligned(value: int | list[int], index: int) -> int:
     """The value, or the one for the option at `index` when there is one per option."""
     return value[index] if isinstance(value, list) else value
@@ -99,7 +102,10 @@ def catalog() -> Catalog:
     cats = spec["categories"]
     gift = frame["gift"].to_numpy()
     return Catalog(
-        skus=frame.drop("gift"),
+        # a low-stock threshold (S12) on every physical SKU, so `kit stock --low` has work
+        skus=frame.drop("gift").with_columns(
+            pl.when(pl.col("is_virtual")).then(None).otherwise(pl.lit(LOW_STOCK_THRESHOLD))
+            .cast(pl.Int64).alias("low_stock_threshold")),
         category=category,
         categories=categories,
         packaging_g=np.array([cats[c]["packaging_g"] for c in frame["category"]]),

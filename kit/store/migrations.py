@@ -50,6 +50,23 @@ def _v2_intake_and_review(conn: sa.Connection) -> None:
         table.create(conn)
 
 
+def _v4_stock(conn: sa.Connection) -> None:
+    """The stock ledger, reservations, backorders and SKU pins; low-stock thresholds.
+
+    The new tables are created from kit.store.schema as it stands (a later change to one
+    of them must freeze this version's definition here first). Stock already in the
+    database gets its opening balances in the ledger, and the open shipments their
+    reservations, so that every level can be rebuilt from the ledger.
+    """
+    from kit.stock.ledger import record_opening_balances  # the store does not import services
+
+    add_column(conn, "skus", "low_stock_threshold", sa.Integer())
+    conn.exec_driver_sql("CREATE INDEX ix_stock_levels_sku ON stock_levels (sku)")
+    for table in (schema.stock_ledger, schema.reservations, schema.backorders, schema.sku_pins):
+        table.create(conn)
+    record_opening_balances(conn, "system:migration", clock.now())
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         1,
@@ -66,6 +83,12 @@ MIGRATIONS: list[Migration] = [
         3,
         "index on orders.buyer_nick: review looks up a buyer's other open orders",
         lambda conn: conn.exec_driver_sql("CREATE INDEX ix_orders_buyer_nick ON orders (buyer_nick)"),
+    ),
+    Migration(
+        4,
+        "stock: ledger of every stock change, reservations, backorders with missing quantities, "
+        "SKU pins, low-stock thresholds; opening balances for stock already held",
+        _v4_stock,
     ),
 ]
 

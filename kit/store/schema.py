@@ -64,6 +64,8 @@ skus = sa.Table(
     sa.Column("weight_g", Int, nullable=False),
     sa.Column("price_fen", BigInt, nullable=False),
     sa.Column("is_virtual", Bool, nullable=False, server_default=sa.false()),
+    # v4: below this many units available (all own warehouses together), replenish (S12)
+    sa.Column("low_stock_threshold", Int),
 )
 
 warehouses = sa.Table(
@@ -89,6 +91,7 @@ stock_levels = sa.Table(
     sa.CheckConstraint("on_hand >= 0", name="ck_stock_on_hand_nonnegative"),
     sa.CheckConstraint("reserved >= 0", name="ck_stock_reserved_nonnegative"),
     sa.CheckConstraint("reserved <= on_hand", name="ck_stock_reserved_within_on_hand"),
+    sa.Index("ix_stock_levels_sku", "sku"),  # v4: allocation reads the levels of an order's SKUs
 )
 
 orders = sa.Table(
@@ -317,6 +320,78 @@ blacklist = sa.Table(
     sa.Column("at", Time, nullable=False),
     sa.Column("active", Bool, nullable=False, server_default=sa.true()),
     sa.Index("ix_blacklist_kind_value", "kind", "value"),
+)
+
+# --- v4: stock ledger, reservations, backorders, pins ---------------------------------------
+
+stock_ledger = sa.Table(
+    "stock_ledger",
+    metadata,
+    _id("entry_id"),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("warehouse_code", Text, nullable=False),
+    sa.Column("sku", Text, nullable=False),
+    # receipt, reservation, release, pick, return, transfer, count (kit.stock.KINDS)
+    sa.Column("kind", Text, nullable=False),
+    sa.Column("on_hand_delta", Int, nullable=False, server_default="0"),
+    sa.Column("reserved_delta", Int, nullable=False, server_default="0"),
+    sa.Column("order_no", Text),
+    sa.Column("line_no", Int),
+    sa.Column("shipment_id", BigInt),
+    sa.Column("reason", Text),
+    sa.Column("actor", Text, nullable=False),
+    sa.Column("batch_id", BigInt),  # the import, allocation run or movement it belongs to
+    sa.Index("ix_stock_ledger_item", "warehouse_code", "sku"),
+)
+
+reservations = sa.Table(
+    "reservations",
+    metadata,
+    _id("reservation_id"),
+    sa.Column("order_no", Text, nullable=False),
+    sa.Column("line_no", Int, nullable=False),
+    sa.Column("warehouse_code", Text, nullable=False),
+    sa.Column("sku", Text, nullable=False),
+    sa.Column("quantity", Int, nullable=False),
+    sa.Column("shipment_id", BigInt),
+    sa.Column("status", Text, nullable=False, server_default="reserved"),  # reserved, picked, released
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Column("batch_id", BigInt),
+    sa.CheckConstraint("quantity > 0", name="ck_reservation_quantity_positive"),
+    sa.Index("ix_reservations_order_no", "order_no"),
+    sa.Index("ix_reservations_shipment_id", "shipment_id"),
+)
+
+backorders = sa.Table(
+    "backorders",
+    metadata,
+    _id("backorder_id"),
+    sa.Column("order_no", Text, nullable=False),
+    sa.Column("line_no", Int, nullable=False),
+    sa.Column("sku", Text, nullable=False),
+    sa.Column("quantity", Int, nullable=False),  # ordered
+    sa.Column("missing", Int, nullable=False),  # not available when last allocated
+    # where the units are missing: the warehouse that would ship the line (kit.allocation.decide)
+    sa.Column("warehouse_code", Text),
+    sa.Column("status", Text, nullable=False, server_default="open"),  # open, allocated, closed
+    sa.Column("since", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Column("closed_at", Time),
+    sa.Column("batch_id", BigInt),
+    sa.CheckConstraint("missing >= 0", name="ck_backorder_missing_nonnegative"),
+    sa.Index("ix_backorders_status", "status"),
+    sa.Index("ix_backorders_order_no", "order_no"),
+)
+
+sku_pins = sa.Table(
+    "sku_pins",
+    metadata,
+    sa.Column("sku", Text, primary_key=True),
+    sa.Column("warehouse_code", Text, sa.ForeignKey("warehouses.code"), nullable=False),
+    sa.Column("reason", Text),
+    sa.Column("actor", Text, nullable=False),
+    sa.Column("at", Time, nullable=False),
 )
 
 # What an entity of the lifecycle is stored in, and its key column.
