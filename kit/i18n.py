@@ -9,7 +9,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["LANGUAGES", "catalogue", "current_lang", "set_lang", "t"]
+__all__ = ["LANGUAGES", "catalogue", "current_lang", "message_expr", "set_lang", "t"]
 
 LANGUAGES = ("zh", "en")
 _override: str | None = None
@@ -59,3 +59,16 @@ def t(key: str, /, lang: str | None = None, **params: Any) -> str:
     messages = catalogue(lang or current_lang())
     template = messages[key]
     return string.Formatter().vformat(template, (), _Missing(params))
+
+
+def message_expr(key: str, /, lang: str | None = None, **columns: Any) -> Any:
+    """The message ``key`` as a polars expression, each ``{name}`` filled from a column name
+    or an expression: a message for every row of a frame at once."""
+    import polars as pl  # only frame code needs it
+
+    template = catalogue(lang or current_lang())[key]
+    names = [name for _, name, _, _ in string.Formatter().parse(template) if name]
+    plain = template
+    for name in set(names):
+        plain = plain.replace("{" + name + "}", "{}")
+    return pl.format(plain, *[pl.col(c) if isinstance(c := columns[name], str) else c for name in names])

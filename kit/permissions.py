@@ -28,6 +28,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "release_stock": frozenset({W, A, S, SYS}),
     "pick_stock": frozenset({W, L, S}),
     "run_allocation": frozenset({W, S, SYS}),
+    # buyer notices (S13, S20): queue them, mark them sent once the buyer has been told
+    "notify_buyers": frozenset({P, A, S, SYS}),
     # generating the demo shop
     "seed_demo": frozenset({AD, S, SYS}),
     # reading: everyone with a role, analysts included

@@ -9,6 +9,7 @@ from kit.cli.core import demo, init, serve, status
 from kit.cli.deadlines import deadlines
 from kit.cli.intake import import_
 from kit.cli.review import reconcile, review
+from kit.cli.shortages import outbox, shortages
 from kit.cli.stock import allocate, stock
 from kit.i18n import set_lang
 
@@ -23,7 +24,8 @@ def cli(lang: str | None) -> None:
         set_lang(lang)
 
 
-for command in (init, demo, status, import_, review, reconcile, deadlines, stock, allocate, carriers, serve):
+for command in (init, demo, status, import_, review, reconcile, deadlines, stock, allocate, shortages, outbox,
+                carriers, serve):
     cli.add_command(command)
 
 

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from kit import clock
 from kit.errors import Conflict, GuardFailed, IllegalTransition, KitError, NotFound, PermissionDenied
 from kit.i18n import t
+from kit.lifecycle import followups
 from kit.lifecycle.table import Transition, transition
 from kit.models import Role, StaffMember
 from kit.store.frames import insert_frame, read_by_keys, read_frame, update_frame
@@ -270,6 +271,7 @@ def apply_many(
             raise Conflict("lifecycle.conflict_changed", entity=t(f"entity.{entity}"), key="…",
                            state="?", by="?", at="?")
         insert_frame(conn, audit, planned.audit_rows(actor))
+        followups.after(conn, entity, planned.trail, actor, planned.at)
     return BulkResult(action, planned.trail.drop("reason"), planned.refused, planned.at)
 
 

@@ -95,8 +95,9 @@ TRANSITIONS: tuple[Transition, ...] = (
        effects=(stamp("handed_over_at"),)),
     _t("shipment", "confirm", "stage", {SS.HANDED_OVER}, SS.CONFIRMED, {P, L, S, SYS},
        effects=(stamp("confirmed_at"),)),
+    # presale staff cancel an order before it ships (S3), and with it its shipments
     _t("shipment", "cancel", "stage", {SS.ALLOCATED, SS.PICKING, SS.PACKED}, SS.CANCELLED,
-       {W, L, A, S, SYS}, needs_reason=True),
+       {P, W, L, A, S, SYS}, needs_reason=True),
     # after-sale case (Taobao's refund codes)
     _t("after_sale", "agree_return", "refund_status", {RS.WAIT_SELLER_AGREE},
        RS.WAIT_BUYER_RETURN_GOODS, {A, S}),

@@ -90,6 +90,11 @@ MIGRATIONS: list[Migration] = [
         "SKU pins, low-stock thresholds; opening balances for stock already held",
         _v4_stock,
     ),
+    Migration(
+        5,
+        "outbox of buyer notices (stockouts, S20; later shipping and after-sales, S13)",
+        lambda conn: schema.outbox.create(conn),
+    ),
 ]
 
 

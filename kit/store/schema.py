@@ -394,6 +394,28 @@ sku_pins = sa.Table(
     sa.Column("at", Time, nullable=False),
 )
 
+# --- v5: the outbox of buyer notices -------------------------------------------------------
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    _id("notice_id"),
+    sa.Column("order_no", Text, nullable=False),
+    sa.Column("kind", Text, nullable=False),  # stockout (S20); later shipped, refund, … (S13)
+    sa.Column("lang", Text, nullable=False),  # zh or en: the language the text is written in
+    sa.Column("text", Text, nullable=False),  # what the buyer reads, filled in from the template
+    sa.Column("payload", Text),  # JSON: what the text was made from (items, alternatives)
+    sa.Column("status", Text, nullable=False, server_default="queued"),  # queued, sent, cancelled
+    sa.Column("due_at", Time, nullable=False),  # S20: within 24 working hours of the stockout
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("created_by", Text, nullable=False),
+    sa.Column("sent_at", Time),
+    sa.Column("sent_by", Text),
+    sa.Column("batch_id", BigInt),
+    sa.Index("ix_outbox_order_no_kind", "order_no", "kind"),
+    sa.Index("ix_outbox_status", "status"),
+)
+
 # What an entity of the lifecycle is stored in, and its key column.
 ENTITY_TABLES: dict[str, tuple[sa.Table, str]] = {
     "order": (orders, "order_no"),

@@ -1,0 +1,141 @@
+"""The outbox: notices to buyers (S13, S20), queued with their text and due time, marked
+sent once a person or a channel has told the buyer. The kit writes what to say and by
+when; sending (the platform's messages, SMS) is left to staff or a later adapter.
+
+    >>> from kit import outbox
+    >>> outbox.notices(shop, status="queued")          # what the buyers still need to hear
+    >>> outbox.mark_sent(shop, [12, 13])               # told, by the acting staff member
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+import sqlalchemy as sa
+
+from kit import clock
+from kit.errors import BadInput
+from kit.lifecycle import audit_rows
+from kit.models import StaffMember
+from kit.permissions import require
+from kit.shop import Shop
+from kit.store import schema
+from kit.store.frames import insert_frame, read_frame
+
+__all__ = ["KINDS", "STATUSES", "mark_sent", "notices", "queue"]
+
+KINDS = ("stockout",)  # S20; shipping (S24c) and after-sales (S13) notices join with their issues
+STATUSES = ("queued", "sent", "cancelled")
+_US = pl.Datetime("us")
+
+
+def queue(
+    conn: sa.Connection, notices: pl.DataFrame, actor: StaffMember, at: datetime, batch_id: int | None = None
+) -> int:
+    """Queue notices (order_no, kind, lang, text, payload, due_at) in the caller's transaction,
+    each with an audit row; returns how many."""
+    if notices.height == 0:
+        return 0
+    unknown = notices.filter(~pl.col("kind").is_in(KINDS))
+    if unknown.height:
+        raise BadInput("outbox.bad_kind", kind=unknown["kind"][0], expected="、".join(KINDS))
+    rows = notices.select(
+        pl.col("order_no").cast(pl.String),
+        "kind",
+        "lang",
+        "text",
+        pl.col("payload").cast(pl.String),
+        pl.lit("queued").alias("status"),
+        pl.col("due_at").cast(_US),
+        pl.lit(at, _US).alias("created_at"),
+        pl.lit(actor.name).alias("created_by"),
+        pl.lit(batch_id, pl.Int64).alias("batch_id"),
+    )
+    insert_frame(conn, schema.outbox, rows)
+    insert_frame(
+        conn,
+        schema.audit,
+        audit_rows(
+            rows.select(
+                pl.col("order_no").alias("entity_id"),
+                pl.lit("notice").alias("field"),
+                pl.lit(None, pl.String).alias("from_state"),
+                pl.col("kind").alias("to_state"),
+                pl.lit(batch_id, pl.Int64).alias("batch_id"),
+            ),
+            actor,
+            at,
+            "order",
+            "queue_notice",
+        ),
+    )
+    return rows.height
+
+
+def notices(
+    shop: Shop, *, status: str | None = "queued", kind: str | None = None, order_nos: list[str] | None = None
+) -> pl.DataFrame:
+    """Notices in the outbox (queued by default), the most urgent first, with how late they are."""
+    require(shop.actor, "read")
+    if status is not None and status not in STATUSES:
+        raise BadInput("outbox.bad_status", status=status, expected="、".join(STATUSES))
+    ob = schema.outbox
+    stmt = sa.select(ob).order_by(ob.c.due_at, ob.c.notice_id)
+    if status is not None:
+        stmt = stmt.where(ob.c.status == status)
+    if kind is not None:
+        stmt = stmt.where(ob.c.kind == kind)
+    if order_nos is not None:
+        stmt = stmt.where(ob.c.order_no.in_(list(order_nos)))
+    with shop.store.read() as conn:
+        frame = read_frame(conn, stmt)
+    now = clock.now()
+    return frame.with_columns(
+        (pl.col("status") == "queued").and_(pl.col("due_at") < pl.lit(now, _US)).alias("overdue")
+    )
+
+
+def mark_sent(shop: Shop, notice_ids: list[int]) -> dict[str, list[int]]:
+    """Mark queued notices sent by the acting staff member: {"sent": […], "skipped": […]}
+    (skipped: not queued any more — already sent by someone else, or withdrawn)."""
+    actor = require(shop.actor, "notify_buyers")
+    ids = sorted({int(i) for i in notice_ids})
+    ob = schema.outbox
+    moment = clock.now()
+    with shop.store.write() as conn:
+        rows = read_frame(
+            conn, sa.select(ob.c.notice_id, ob.c.order_no, ob.c.status).where(ob.c.notice_id.in_(ids))
+        )
+        unknown = sorted(set(ids) - set(rows["notice_id"].to_list()))
+        if unknown:
+            raise BadInput("outbox.unknown_notice", notice_id=unknown[0])
+        sent = (
+            conn.execute(
+                ob.update()
+                .where(ob.c.notice_id.in_(ids), ob.c.status == "queued")
+                .values(status="sent", sent_at=moment, sent_by=actor.name)
+                .returning(ob.c.notice_id)
+            )
+            .scalars()
+            .all()
+        )
+        done = rows.filter(pl.col("notice_id").is_in(list(sent)))
+        insert_frame(
+            conn,
+            schema.audit,
+            audit_rows(
+                done.select(
+                    pl.col("order_no").alias("entity_id"),
+                    pl.lit("notice").alias("field"),
+                    pl.lit("queued").alias("from_state"),
+                    pl.lit("sent").alias("to_state"),
+                    pl.col("notice_id").cast(pl.String).alias("reason"),
+                ),
+                actor,
+                moment,
+                "order",
+                "notice_sent",
+            ),
+        )
+    return {"sent": sorted(sent), "skipped": sorted(set(ids) - set(sent))}
