@@ -18,6 +18,8 @@ import logging
 from kit.ui.review_desk import ReviewDesk, ReviewDeskModel, review_desk
 from kit.ui.session import ShopModel, describe_error, open_shop
 from kit.ui.status import StatusBoard, StatusModel, status_dashboard
+from kit.ui.stock_desk import StockDeskModel, stock_desk
+from kit.ui.stock_view import StockDesk
 from kit.ui.widgets import KpiGroup, KpiTile, MessageArea
 
 __all__ = [
@@ -29,10 +31,13 @@ __all__ = [
     "ShopModel",
     "StatusBoard",
     "StatusModel",
+    "StockDesk",
+    "StockDeskModel",
     "describe_error",
     "open_shop",
     "review_desk",
     "status_dashboard",
+    "stock_desk",
 ]
 
 # A library's logger stays silent until the application configures logging: in a kernel,
