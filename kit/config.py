@@ -124,8 +124,8 @@ SPEC: dict[str, dict[str, Any]] = {
         "production_categories": Setting(list, [], "SKU categories the shop makes itself: their "
                                          "shortages go to production, all others to purchasing (S7)",
                                          item=str),
-        "notify_within_working_hours": Setting(int, 24, "the buyer hears of a stockout within this "
-                                               "many working hours (S20)"),
+        "notify_within_hours": Setting(int, 24, "the buyer hears of a stockout within this many "
+                                       "hours, Sundays and public holidays not counted (S20)"),
         "alternatives": Setting(int, 3, "in-stock alternatives offered in a stockout notice (S20)"),
         "price_band_percent": Setting(int, 20, "alternatives cost at most this many percent more or "
                                       "less than the missing item (S20)"),
@@ -298,7 +298,7 @@ def parse(data: dict[str, Any], source: str | None = None) -> Config:
         warehouses=tuple(warehouses), staff=staff, deadlines=read_deadlines(values["deadlines"]),
         calendar=read_calendar(data.get("calendar", {})), source=source,
         allocation=_positive("allocation", values["allocation"], ("batch_orders", "max_rounds")),
-        shortages=_positive("shortages", values["shortages"], ("notify_within_working_hours", "alternatives",
+        shortages=_positive("shortages", values["shortages"], ("notify_within_hours", "alternatives",
                                                                "price_band_percent")),
     )
 

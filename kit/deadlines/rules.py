@@ -29,7 +29,7 @@ import polars as pl
 from kit.deadlines.calendar import Calendar, calendar_for
 from kit.deadlines.settings import DeadlineSettings
 
-__all__ = ["clock_start", "deadline_for", "ship_by"]
+__all__ = ["add_open_hours", "clock_start", "deadline_for", "ship_by"]
 
 _US = pl.Datetime("us")
 
@@ -109,26 +109,32 @@ def _mall(start: pl.Series, policy: DeadlineSettings, calendar: Calendar) -> pl.
 
 
 def _working_hours(start: pl.Series, policy: DeadlineSettings, calendar: Calendar) -> pl.Series:
-    """N working hours on a line that counts only each working day's window, end to end.
+    """The working_hours policy: within_working_hours inside each working day's window."""
+    return add_open_hours(start, policy.within_working_hours, policy.working_weekdays,
+                          _us(policy.workday_start), _us(policy.workday_end), calendar)
 
-    A moment's place on the line is (index of its working day) x window + time into the
-    window; add N hours and map back. A deadline that lands exactly on a window's end
-    stays on that day (18:00), not the next morning.
-    """
-    days = calendar.open_days(policy.working_weekdays)
-    begin, end = _us(policy.workday_start), _us(policy.workday_end)
-    window = end - begin
+
+def add_open_hours(start: pl.Series, hours: int, weekdays: tuple[int, ...] | list[int], begin_us: int,
+                   end_us: int, calendar: Calendar) -> pl.Series:
+    """`hours` counted only inside begin..end (microseconds after midnight; 0..86_400_000_000
+    for the whole day) on open days: `weekdays` (1 = Monday) minus public holidays plus
+    make-up working days. On a line that counts only each open day's window, end to end,
+    a moment's place is (index of its open day) x window + time into the window; add the
+    hours and map back. A deadline that lands exactly on a window's end stays on that day
+    (18:00), not the next morning."""
+    days = calendar.open_days(weekdays)
+    window = end_us - begin_us
     day = start.dt.date()
     index = _positions(days, day)
     exact = _at(days, index) == day
     into = (start - day.cast(_US)).dt.total_microseconds()
-    inside = pl.select(pl.when(exact).then((into - begin).clip(0, window)).otherwise(0)).to_series()
-    target = index * window + inside + policy.within_working_hours * 3_600_000_000
+    inside = pl.select(pl.when(exact).then((into - begin_us).clip(0, window)).otherwise(0)).to_series()
+    target = index * window + inside + hours * 3_600_000_000
     last_day = (target - 1) // window
     found = _at(days, last_day)
     calendar.check(day, found)
     offset = target - last_day * window
-    return (found.cast(_US).dt.epoch("us") + begin + offset).cast(_US)
+    return (found.cast(_US).dt.epoch("us") + begin_us + offset).cast(_US)
 
 
 def deadline_for(moment: datetime, policy: DeadlineSettings, calendar: Calendar | None = None,

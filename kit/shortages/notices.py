@@ -7,7 +7,6 @@ stockout (after the order was served and fell short again) is told again."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 
 from kit.config import Config
 from kit.deadlines.calendar import calendar_for
-from kit.deadlines.rules import ship_by
+from kit.deadlines.rules import add_open_hours
 from kit.i18n import message_expr
 from kit.models import StaffMember
 from kit.outbox import queue
@@ -27,18 +26,20 @@ from kit.store.frames import read_by_keys
 __all__ = ["due_times", "queue_stockout_notices", "stockout_notices"]
 
 _US = pl.Datetime("us")
+NOTICE_WEEKDAYS = (1, 2, 3, 4, 5, 6)  # S20: Sundays (and public holidays) do not count
+WHOLE_DAY_US = 86_400_000_000
+# How the buyer's text lists alternatives (、) and items (；): Chinese punctuation has no
+# place in an English notice.
+_SEPARATORS = {"zh": ("、", "；"), "en": (", ", "; ")}
 
 
 def due_times(since: pl.Series, config: Config) -> pl.Series:
     """When the buyer must have heard of a stockout that began at `since` (S20): after the
-    shop's notify_within_working_hours, counted on its working days and hours."""
-    policy = replace(
-        config.deadlines,
-        policy="working_hours",
-        within_working_hours=config.shortages["notify_within_working_hours"],
-    )
-    frame = pl.DataFrame({"paid_at": since.cast(_US)})
-    return ship_by(frame, policy, calendar_for(config.calendar)).alias("due_at")
+    shop's notify_within_hours (24), counted around the clock on every day but Sundays and
+    public holidays (make-up working days count, by kit.deadlines' calendar)."""
+    hours = config.shortages["notify_within_hours"]
+    return add_open_hours(since.cast(_US), hours, NOTICE_WEEKDAYS, 0, WHOLE_DAY_US,
+                          calendar_for(config.calendar)).alias("due_at")
 
 
 def _money(fen: pl.Expr) -> pl.Expr:
@@ -74,6 +75,7 @@ def stockout_notices(conn: sa.Connection, lines: pl.DataFrame, config: Config, l
     if todo.height == 0:
         return stockout_notices(conn, todo, config, lang)
     settings = config.shortages
+    listed, parts = _SEPARATORS.get(lang, _SEPARATORS["zh"])
     alts = alternatives(
         conn,
         todo.select("sku", "quantity"),
@@ -106,7 +108,8 @@ def stockout_notices(conn: sa.Connection, lines: pl.DataFrame, config: Config, l
         )
         .group_by("sku", "quantity", maintain_order=True)
         .agg(
-            pl.col("_offer").str.join("、"), pl.struct("alt_sku", "alt_title", "alt_price_fen").alias("_alts")
+            pl.col("_offer").str.join(listed),
+            pl.struct("alt_sku", "alt_title", "alt_price_fen").alias("_alts"),
         )
     )
     per_line = (
@@ -119,8 +122,8 @@ def stockout_notices(conn: sa.Connection, lines: pl.DataFrame, config: Config, l
         .group_by("order_no", maintain_order=True)
         .agg(
             pl.col("since").min(),
-            pl.col("_item").str.join("；").alias("items"),
-            pl.col("_offer").drop_nulls().str.join("；").alias("offers"),
+            pl.col("_item").str.join(parts).alias("items"),
+            pl.col("_offer").drop_nulls().str.join(parts).alias("offers"),
             pl.struct("line_no", "sku", "missing", pl.col("_alts")).alias("_payload"),
         )
     )

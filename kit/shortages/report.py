@@ -88,7 +88,10 @@ def shortages_by_sku(
 ) -> pl.DataFrame:
     """Per SKU (S7): missing units over all waiting orders, how many orders, what own warehouses
     hold now (`available`: a transfer may cover it, S23), what must still be sourced
-    (`to_source`), production or purchasing by category; most missing first. SKU_COLUMNS."""
+    (`to_source`: the units the waiting lines want, less what own warehouses hold; each
+    line's `missing` is already net of the stock where it is counted, so it cannot be set
+    against `available` again), production or purchasing by category; most missing first.
+    SKU_COLUMNS."""
     available = _available(conn)
     grouped = (
         lines.group_by("sku")
@@ -96,6 +99,7 @@ def shortages_by_sku(
             pl.col("title").first(),
             pl.col("category").first(),
             pl.col("missing").sum(),
+            pl.col("quantity").sum().alias("_wanted"),
             pl.col("order_no").n_unique().alias("orders"),
             pl.col("since").min().alias("oldest_since"),
             pl.col("order_no").unique().sort().str.join("、").alias("order_nos"),
@@ -110,7 +114,7 @@ def shortages_by_sku(
             .alias("goes_to"),
             pl.col("available").fill_null(0).clip(lower_bound=0).cast(pl.Int64),
         )
-        .with_columns((pl.col("missing") - pl.col("available")).clip(lower_bound=0).alias("to_source"))
+        .with_columns((pl.col("_wanted") - pl.col("available")).clip(lower_bound=0).alias("to_source"))
         .sort(["missing", "sku"], descending=[True, False])
         .select(SKU_COLUMNS)
     )
