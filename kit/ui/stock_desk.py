@@ -69,10 +69,10 @@ def shortage_columns() -> list[Column]:
             ),
             60,
         ),
-        Column(t("shortages.col_missing"), pl.col("missing"), 70, ",d"),
-        Column(t("shortages.col_orders"), pl.col("orders"), 80, ",d"),
-        Column(t("shortages.col_available"), pl.col("available"), 90, ",d"),
-        Column(t("shortages.col_to_source"), pl.col("to_source"), 90, ",d"),
+        Column(t("shortages.col_missing"), pl.col("missing"), 90, ",d"),
+        Column(t("shortages.col_orders"), pl.col("orders"), 100, ",d"),
+        Column(t("shortages.col_available"), pl.col("available"), 100, ",d"),
+        Column(t("shortages.col_to_source"), pl.col("to_source"), 110, ",d"),
     ]
 
 
@@ -82,9 +82,9 @@ def waiting_columns() -> list[Column]:
         Column(t("shortages.col_order_no"), pl.col("order_no"), 160),
         Column(t("shortages.col_sku"), pl.col("sku"), 120),
         Column(t("shortages.col_title"), pl.col("title").fill_null(""), 160),
-        Column(t("shortages.col_quantity"), pl.col("quantity"), 70, ",d"),
-        Column(t("shortages.col_missing"), pl.col("missing"), 70, ",d"),
-        Column(t("shortages.col_warehouse_code"), pl.col("warehouse_code").fill_null(""), 70),
+        Column(t("shortages.col_quantity"), pl.col("quantity"), 90, ",d"),
+        Column(t("shortages.col_missing"), pl.col("missing"), 90, ",d"),
+        Column(t("shortages.col_warehouse_code"), pl.col("warehouse_code").fill_null(""), 90),
         Column(t("shortages.col_since"), pl.col("since").dt.strftime("%m-%d %H:%M"), 100),
     ]
 

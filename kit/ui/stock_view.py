@@ -164,7 +164,10 @@ class StockDesk(widgets.VBox):
         self.header.show(self.model.shop)
 
     def _show_warehouses(self, _change: object = None) -> None:
-        self.warehouse.options = list(self.model.warehouses)
+        codes, chosen = list(self.model.warehouses), self.warehouse.value
+        self.warehouse.options = codes
+        # a new Dropdown selects nothing (the browser shows it blank): keep the choice, else the first
+        self.warehouse.value = chosen if chosen in codes else (codes[0] if codes else None)
 
     def _show_download(self, _change: object = None) -> None:
         data = self.model.workbook
