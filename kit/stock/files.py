@@ -40,7 +40,8 @@ def _table(path: Path) -> pl.DataFrame:
         raise BadInput("stock.file_missing", file=source)
     try:
         if path.suffix.lower() in WORKBOOK_SUFFIXES:
-            return pl.read_excel(path, engine="calamine", infer_schema_length=0)
+            # empty rows kept: the row numbers in messages are the workbook's own
+            return pl.read_excel(path, engine="calamine", infer_schema_length=0, drop_empty_rows=False)
         if path.suffix.lower() not in (".csv", ".txt", ".tsv"):
             raise BadInput("stock.file_type", file=source, suffix=path.suffix or "—")
         text = _decode(path.read_bytes(), source)
@@ -48,6 +49,8 @@ def _table(path: Path) -> pl.DataFrame:
         return pl.read_csv(io.StringIO(text), separator=sep, infer_schema=False)
     except BadInput:
         raise
+    except pl.exceptions.NoDataError:  # a 0-byte CSV, a workbook whose sheet is empty
+        raise BadInput("stock.file_empty", file=source) from None
     except Exception as exc:  # a damaged workbook, a ragged CSV: name the file and the cause
         raise BadInput(
             "stock.file_unreadable",
@@ -98,6 +101,7 @@ def read_stock_file(path: str | Path, *, warehouse: str | None = None) -> pl.Dat
         | (pl.col("warehouse_code") == "")
     )
     if blank.height:
-        column = "sku" if not blank["sku"][0] else "warehouse_code"
+        name = "sku" if not blank["sku"][0] else "warehouse_code"
+        column = found[name] or name  # the header as written in the file
         raise BadInput("stock.blank_cell", file=str(path), row=blank["_row"][0], column=column)
     return frame

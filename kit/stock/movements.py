@@ -87,6 +87,15 @@ def _prepared(
     return frame
 
 
+def _reasons(items: pl.DataFrame, reason: str | None) -> pl.Expr:
+    """Each row's own reason (a file's 备注 column), else the one given for all rows."""
+    given = pl.lit(reason, pl.String)
+    if "reason" not in items.columns:
+        return given
+    own = pl.col("reason").cast(pl.String).str.strip_chars()
+    return pl.when(own.is_null() | (own == "")).then(given).otherwise(own)
+
+
 def receive(
     conn: sa.Connection,
     items: pl.DataFrame,
@@ -102,7 +111,7 @@ def receive(
     if kind not in ("receipt", "return"):
         raise ValueError(f"receive: kind must be receipt or return, not {kind!r}")
     items = _prepared(conn, items, "quantity", positive=True)
-    reason_col = pl.col("reason") if "reason" in items.columns else pl.lit(reason, pl.String)
+    reason_col = _reasons(items, reason)
     return post(
         conn,
         items.select(
@@ -155,7 +164,7 @@ def count(
             *KEY,
             pl.lit("count").alias("kind"),
             (pl.col("on_hand") - pl.col("_was")).alias("on_hand_delta"),
-            pl.lit(reason, pl.String).alias("reason"),
+            _reasons(diff, reason).alias("reason"),
         ),
         actor,
         at=at,

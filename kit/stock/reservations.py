@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from kit.errors import BadInput, Conflict
+from kit.i18n import t
 from kit.models import StaffMember
 from kit.stock.ledger import post
 from kit.store import schema
@@ -73,7 +74,8 @@ def reserve(
     """Reserve stock for order lines, all or nothing: order_no, line_no, warehouse_code, sku,
     quantity (whole units above zero), optional shipment_id. Refused names the items that
     lack stock. Returns the reservation rows written."""
-    bad = lines.filter(pl.col("quantity").is_null() | (pl.col("quantity") <= 0))
+    number = pl.col("quantity").cast(pl.Float64)  # 1.5 would be cut to 1 below: refused like 0
+    bad = lines.filter(number.is_null() | (number <= 0) | (number != number.floor()))
     if bad.height:
         row = bad.row(0, named=True)
         raise BadInput(
@@ -162,7 +164,7 @@ def release(
     lowers `reserved`. `lines` (order_no, line_no) limits it to some lines. Order and shipment
     states are the caller's (kit.lifecycle). Returns the reservations released."""
     if not (reason or "").strip():
-        raise BadInput("stock.reason_required", action="release")
+        raise BadInput("stock.reason_required", action=t("stock.action_release_stock"))
     held = open_reservations(conn, order_nos=list(order_nos))
     if lines is not None:
         held = held.join(
