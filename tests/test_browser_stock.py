@@ -136,7 +136,7 @@ def test_stock_desk_in_the_browser(page: Page, js_errors: list[str], server: Ser
     assert "库存" in desk.locator(".kit-title").inner_text()
     assert "店长" in desk.locator(".kit-subtitle").inner_text()
     expect_tiles(page, skus=3, low=1, short=1, waiting=2, notices=0)
-    assert "第 1/1 页，共 4 张" in levels.locator(".kit-table-count").inner_text()
+    assert "第 1/1 页，共 4 行" in levels.locator(".kit-table-count").inner_text()
     assert has_size(levels.locator(".kit-table-grid"))
     shot(page, tmp_path, "stock-levels")
 
@@ -144,7 +144,7 @@ def test_stock_desk_in_the_browser(page: Page, js_errors: list[str], server: Ser
     shortages = desk.locator(".kit-stock-table-shortages")
     expect(shortages).to_be_visible(timeout=UPDATE_MS)
     expect(levels).to_be_hidden(timeout=UPDATE_MS)
-    expect(shortages.locator(".kit-table-count")).to_have_text("第 1/1 页，共 1 张", timeout=UPDATE_MS)
+    expect(shortages.locator(".kit-table-count")).to_have_text("第 1/1 页，共 1 行", timeout=UPDATE_MS)
     expect(shortages.locator(".kit-table-grid canvas").first).to_be_visible(timeout=UPDATE_MS)
     assert desk.locator(".kit-table-grid:visible").count() == 1
 
@@ -158,7 +158,7 @@ def test_stock_desk_in_the_browser(page: Page, js_errors: list[str], server: Ser
     assert "1 张已分仓" in message.inner_text()
     expect(confirm).to_be_hidden(timeout=UPDATE_MS)
     expect_tiles(page, skus=3, low=2, short=2, waiting=3, notices=0)
-    expect(shortages.locator(".kit-table-count")).to_have_text("第 1/1 页，共 2 张", timeout=UPDATE_MS)
+    expect(shortages.locator(".kit-table-count")).to_have_text("第 1/1 页，共 2 行", timeout=UPDATE_MS)
     shot(page, tmp_path, "stock-allocated")
 
     desk.locator(".kit-action-export").click()

@@ -341,6 +341,7 @@ def test_a_bad_quantity_is_explained_and_nothing_is_written(shop: Shop, quantity
     assert desk.model.level == "error" and "kit-message-error" in classes(desk.message)
     assert f"“{quantity}”" in desk.model.message and t("stock.expected_positive") in desk.model.message
     assert "Traceback" not in desk.model.message
+    assert desk.model.last_error.key == "stock_desk.bad_quantity"  # the form's words: no row, no column
     assert (desk.sku.value, desk.quantity.value) == (SOCK, quantity)
     assert stock_rows(shop) == before
 
@@ -480,7 +481,7 @@ def test_the_view_switch_shows_exactly_one_table(allocated: Shop) -> None:
 
     assert desk.model.view == "shortages" and desk.model.table is desk.model.tables["shortages"]
     assert [v for v, table_ in desk.tables.items() if visible(table_)] == ["shortages"]
-    assert t("review_desk.page_of", page=1, pages=1, total=2) in desk.tables["shortages"].count.value
+    assert t("stock_desk.page_of", page=1, pages=1, total=2) in desk.tables["shortages"].count.value
 
     desk.model.view = "waiting"
 

@@ -146,6 +146,7 @@ class StockDeskModel(ShopModel):
 
     def _read(self) -> bool:
         shop = self.require_shop()
+        self.workbook = b""  # a workbook made before this read may be out of date: no stale download
         levels = stock.levels(shop)
         frames = {
             "levels": levels.with_columns(pl.concat_str("warehouse_code", pl.lit("/"), "sku").alias("item")),
@@ -200,6 +201,11 @@ class StockDeskModel(ShopModel):
                 shipments=result.shipments,
                 units=result.units,
             )
+            + (
+                t("stock_desk.refused", count=len(result.refused), first=result.refused[0][1].message)
+                if result.refused
+                else ""
+            )
         )
         self.attempt(self._read)
         return True
@@ -220,11 +226,18 @@ class StockDeskModel(ShopModel):
     def _receive(self, warehouse: str, sku: str, quantity: str | int, reason: str | None) -> dict[str, Any]:
         if not (sku or "").strip():
             raise BadInput("stock_desk.sku_required")
-        result = stock.receive_goods(
-            self.require_shop(),
-            [{"warehouse_code": warehouse, "sku": sku.strip(), "quantity": str(quantity).strip()}],
-            reason=reason or None,
-        )
+        try:
+            result = stock.receive_goods(
+                self.require_shop(),
+                [{"warehouse_code": warehouse, "sku": sku.strip(), "quantity": str(quantity).strip()}],
+                reason=reason or None,
+            )
+        except BadInput as error:  # the file-import wording (row 1, column "quantity") fits no form
+            if error.key != "stock.bad_quantity":
+                raise
+            raise BadInput(
+                "stock_desk.bad_quantity", value=error.params["value"], expected=error.params["expected"]
+            ) from None
         self._read()
         self.show_info(t("stock_desk.received", sku=sku.strip(), warehouse=warehouse, units=result["units"]))
         return result

@@ -88,7 +88,7 @@ class StockDesk(widgets.VBox):
         self.switch.observe(self._switched, names="value")
         self.tables = {}
         for view in VIEWS:
-            table = OrderTable(model.tables[view], placeholder=t("stock_desk.search"))
+            table = OrderTable(model.tables[view], placeholder=t("stock_desk.search"), texts="stock_desk")
             table.add_class(f"kit-stock-table-{view}")
             self.tables[view] = table
         self.download = widgets.HTML()

@@ -217,8 +217,10 @@ def _pandas(rows: pl.DataFrame) -> pd.DataFrame:
 class OrderTable(widgets.VBox):
     """Search box, one page of rows in a DataGrid (row selection), pager and selection count."""
 
-    def __init__(self, model: TableModel, *, placeholder: str | None = None) -> None:
+    def __init__(self, model: TableModel, *, placeholder: str | None = None,
+                 texts: str = "review_desk") -> None:
         self.model = model
+        self.texts = texts  # the catalogue section with page_of, selected and no_rows (orders by default)
         self._syncing = False
         self.search = widgets.Text(placeholder=placeholder or t("review_desk.search"),
                                    continuous_update=False, layout=widgets.Layout(width="320px"))
@@ -270,7 +272,7 @@ class OrderTable(widgets.VBox):
         finally:
             self._syncing = False
         self.grid.layout.height = f"{HEADER_PX + ROW_PX * max(rows.height, 1) + SCROLLBAR_PX}px"
-        self.empty.value = (f"<div>{escape(t('review_desk.no_rows'))}</div>" if rows.height == 0 else "")
+        self.empty.value = (f"<div>{escape(t(f'{self.texts}.no_rows'))}</div>" if rows.height == 0 else "")
         self.empty.layout.display = None if rows.height == 0 else "none"
         self.prev.disabled = model.page <= 0
         self.next.disabled = model.page >= model.pages - 1
@@ -278,9 +280,9 @@ class OrderTable(widgets.VBox):
 
     def _show_count(self) -> None:
         model = self.model
-        text = t("review_desk.page_of", page=model.page + 1, pages=model.pages, total=model.total)
+        text = t(f"{self.texts}.page_of", page=model.page + 1, pages=model.pages, total=model.total)
         if model.selected:
-            text += "　" + t("review_desk.selected", count=len(model.selected))
+            text += "　" + t(f"{self.texts}.selected", count=len(model.selected))
         self.count.value = escape(text)
 
     def _grid_selected(self, _change: object = None) -> None:
