@@ -371,12 +371,12 @@ def test_check_names_stock_outside_the_ledger_and_adopt_accounts_for_it(db):
     with shop.store.write() as conn:
         conn.execute(schema.stock_levels.insert().values(warehouse_code="gz", sku=SOCK, on_hand=4))
 
-    _, dirty = run("stock", "check", "--db", url)
+    dirty_code, dirty = run("stock", "check", "--db", url)
     words = invoke("stock", "check", "--db", url)
     denied_code, _ = run("stock", "check", "--adopt", "--db", url, "--as", "分析师")
     adopt_code, adopted = run("stock", "check", "--adopt", *as_warehouse(url))
 
-    assert dirty["ok"] is False
+    assert dirty["ok"] is False and dirty_code == 1 and words.exit_code == 1  # a script can tell
     gaps = [(d["warehouse_code"], d["sku"], d["on_hand"], d["ledger_on_hand"]) for d in dirty["differences"]]
     assert gaps == [("gz", SOCK, 4, 0)]
     assert SOCK in words.stdout and "1 个库存项与流水不一致" in words.stderr

@@ -3,6 +3,7 @@ backorders; S7, S12, S23) and `kit allocate` (分仓, S17, S24b) on the command 
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -255,10 +256,12 @@ def check(db: str | None, as_json: bool, config_path: str | None, actor: str | N
         gaps = stock_service.check_ledger(shop)
     if as_json:
         emit_json({"ok": gaps.height == 0, "differences": _rows(gaps), "adopted": adopted})
-        return
-    for r in gaps.head(50).iter_rows(named=True):
-        click.echo(t("stock.gap_row", **r))
-    say(t("stock.ledger_ok") if gaps.height == 0 else t("stock.ledger_gaps", count=gaps.height))
+    else:
+        for r in gaps.head(50).iter_rows(named=True):
+            click.echo(t("stock.gap_row", **r))
+        say(t("stock.ledger_ok") if gaps.height == 0 else t("stock.ledger_gaps", count=gaps.height))
+    if gaps.height:  # a script (or CI of a shop) can tell from the exit code: 1, like a refusal
+        sys.exit(1)
 
 
 @stock.command("backorders")
