@@ -16,6 +16,9 @@ Steps: (1) each ship part's ordinary lines from one warehouse, nearest first (S1
 ship, each from the nearest warehouse holding it (or, for `fewest_parcels`, the one
 holding most of the part's lines first). An order is served only when all its lines
 are; the stock of an order that is not is given back and the step run again for the rest.
+An order that cannot ship (a line, or all its units of one SKU together, beyond what its
+candidate warehouses hold) takes no stock at all; orders still taking stock they give back
+after SETTLE_PASSES are decided one by one, first first (at most SOLO_HOSTS of them).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ __all__ = ["DROPSHIP", "PINNED", "REGULAR", "Decision", "Problem", "decide"]
 REGULAR, PINNED, DROPSHIP = 0, 1, 2
 SETTLE_PASSES = 6  # decide again for orders left unserved after another's stock came back
 FIT_ITERATIONS = 8  # units whose line does not fit drop out, and the rest are summed again
+SOLO_HOSTS = 32  # orders still blocked after the passes are decided one by one, at most this many
 NEAR_SPAN = 1_000_000  # nearness scores stay below this, so counts * NEAR_SPAN - score ranks both
 
 
@@ -94,21 +98,42 @@ def _take(avail: np.ndarray, keys: np.ndarray, qty: np.ndarray) -> None:
     np.subtract.at(avail, keys, qty)
 
 
+def _certain(keys: np.ndarray, unit: np.ndarray, failing: np.ndarray, n_units: int) -> np.ndarray:
+    """Per unit: whether it fails whatever the other failing units do. A failing line fails
+    for sure when every line before it at its (warehouse, SKU) belongs to a unit that fits
+    (those are served) or to its own unit; the first failing unit always does."""
+    suspect = ~_all_by(unit, ~failing, n_units)
+    order = np.argsort(keys, kind="stable")
+    k, u = keys[order], unit[order]
+    index = np.arange(k.size)
+    starts = np.ones(k.size, bool)
+    starts[1:] = k[1:] != k[:-1]
+    runs = starts.copy()
+    runs[1:] |= u[1:] != u[:-1]
+    key_start = np.maximum.accumulate(np.where(starts, index, 0))
+    run_start = np.maximum.accumulate(np.where(runs, index, 0))
+    counted = np.cumsum(suspect[u]) - suspect[u]  # suspect lines before each, overall
+    blocked = counted[run_start] > counted[key_start]  # another suspect unit comes first
+    certain = np.zeros(n_units, bool)
+    certain[u[failing[order] & ~blocked]] = True
+    return certain
+
+
 def _accept(
     keys: np.ndarray, qty: np.ndarray, unit: np.ndarray, n_units: int, avail: np.ndarray
 ) -> np.ndarray:
     """Which proposals (in priority order) to accept, whole units (groups, or single lines) at
-    a time: a unit with a line that does not fit drops out and the running totals are taken
-    again without it, until every unit left fits. A line's fit depends only on the lines
-    before it, so this is what serving the units one by one, first first, would give."""
+    a time: the units that fail for sure drop out and the running totals are taken again
+    without them, until every unit left fits. A line's fit depends only on the lines before
+    it, so this is what serving the units one by one, first first, would give (after
+    FIT_ITERATIONS, every unit still failing drops out: never more than is available)."""
     alive = np.ones(keys.size, bool)
     for _ in range(FIT_ITERATIONS):
-        fits = np.zeros(keys.size, bool)
-        fits[alive] = _compete(keys[alive], qty[alive], avail)
-        failed = alive & ~fits
-        if not failed.any():
+        idx = np.flatnonzero(alive)
+        fits = _compete(keys[idx], qty[idx], avail)
+        if fits.all():
             return alive
-        alive &= _all_by(unit, ~failed, n_units)[unit]
+        alive[idx] &= ~_certain(keys[idx], unit[idx], ~fits, n_units)[unit[idx]]
     fits = np.zeros(keys.size, bool)
     fits[alive] = _compete(keys[alive], qty[alive], avail)
     return alive & _all_by(unit[alive], fits[alive], n_units)[unit]
@@ -186,7 +211,8 @@ def _place_fewest(p: Problem, lines: np.ndarray, own: np.ndarray, chosen: np.nda
 
 def _could_ship(p: Problem, own: np.ndarray, hosts: np.ndarray) -> np.ndarray:
     """Per host: whether each of its lines (among `hosts`) has some candidate warehouse with
-    enough available now. An order that cannot ship takes no stock it would give back."""
+    enough available now, and its units of each SKU fit in all candidates together. An order
+    that cannot ship takes no stock it would give back."""
     lines = np.flatnonzero(hosts[p.host])
     every = p.avail.reshape(-1, p.n_skus)
     sku, qty, kind = p.sku[lines], p.qty[lines], p.kind[lines]
@@ -197,8 +223,14 @@ def _could_ship(p: Problem, own: np.ndarray, hosts: np.ndarray) -> np.ndarray:
     else:
         best[regular] = 0
     best[pinned] = every[p.pin[lines[pinned]], sku[pinned]]
+    # all of an order's units of one SKU must fit in its candidates together, not one line each
+    room = every[:, sku].sum(axis=0) if every.shape[0] else np.zeros(lines.size, np.int64)
+    room[regular] = every[own][:, sku[regular]].sum(axis=0) if own.size else 0
+    room[pinned] = best[pinned]
+    _, pair = np.unique((p.host[lines] * p.n_skus + sku) * 3 + kind, return_inverse=True)
+    demand = np.bincount(pair, weights=qty).astype(np.int64)[pair]
     n_hosts = hosts.size
-    return hosts & _all_by(p.host[lines], best >= qty, n_hosts)
+    return hosts & _all_by(p.host[lines], (best >= qty) & (room >= demand), n_hosts)
 
 
 def _levels(rank: np.ndarray, province: np.ndarray) -> list[np.ndarray]:
@@ -215,7 +247,8 @@ def _missing(
     warehouse that lacks least (nearest on a tie): the pin for a pinned line, suppliers and
     own warehouses for a drop-ship line, own warehouses otherwise. When orders may not be
     split, the ordinary lines of a ship part are counted together at the one own warehouse
-    where the part lacks least: what a restock or a transfer there must bring (S23).
+    where the part lacks least: what a restock or a transfer there must bring (S23). An
+    order's lines of one SKU counted at one warehouse share what is there, in line order.
     """
     lines = np.flatnonzero(unserved[p.host])
     if lines.size == 0:
@@ -230,17 +263,33 @@ def _missing(
     pinned = np.flatnonzero(kind == PINNED)
     allowed[pinned, p.pin[lines[pinned]]] = True
     best = np.argmin(np.where(allowed, lack * NEAR_SPAN + near, np.iinfo(np.int64).max), axis=1)
-    rows = np.arange(lines.size)
-    short, at = lack[rows, best], best
+    at = best
     regular = np.flatnonzero(kind == REGULAR)
     if not policy.split and regular.size and own.size:
-        part = lack[regular][:, own]  # regular lines × own warehouses
+        # a part's units of one SKU are counted together (two lines of one SKU share the shelf)
+        _, pair = np.unique(p.group[lines[regular]] * p.n_skus + sku[regular], return_inverse=True)
         _, first, where = np.unique(p.group[lines[regular]], return_index=True, return_inverse=True)
+        demand = np.bincount(pair, weights=qty[regular]).astype(np.int64)
+        pair_sku = np.zeros(demand.size, np.int64)
+        pair_sku[pair] = sku[regular]
+        pair_group = np.zeros(demand.size, np.int64)
+        pair_group[pair] = where
+        part = np.maximum(demand[:, None] - every[own][:, pair_sku].T, 0)  # part SKUs × own
         per_group = np.zeros((first.size, own.size), np.int64)
-        np.add.at(per_group, where, part)
+        np.add.at(per_group, pair_group, part)
         choice = np.argmin(per_group * NEAR_SPAN + near[regular[first]][:, own], axis=1)[where]
-        short[regular] = part[np.arange(regular.size), choice]
         at[regular] = own[choice]
+    # what each line misses where it is counted: an order's lines of one SKU at one warehouse
+    # take the units there in line order, so the later lines miss what the earlier ones took
+    key = (p.host[lines] * (every.shape[0] + 1) + at) * p.n_skus + sku
+    order = np.argsort(key, kind="stable")
+    k, q = key[order], qty[order]
+    total = np.cumsum(q)
+    starts = np.ones(k.size, bool)
+    starts[1:] = k[1:] != k[:-1]
+    running = total - np.maximum.accumulate(np.where(starts, total - q, 0))
+    short = np.empty(lines.size, np.int64)
+    short[order] = np.clip(running - every[at[order], sku[order]], 0, q)
     decision.missing[lines] = short
     decision.missing_at[lines] = at
 
@@ -278,10 +327,10 @@ def decide(
         at_own = pinned & np.isin(p.pin, own)
         preferred[p.group[at_own][::-1]] = p.pin[at_own][::-1]
         first = [preferred[p.group], *own_levels]
-    rounds = 0
-    for _pass in range(SETTLE_PASSES):
-        rounds += 1
-        trying = pending & _could_ship(p, own, pending)
+    rounds, back = 0, np.zeros(0, np.int64)
+
+    def run(trying: np.ndarray) -> np.ndarray:
+        """One pass for the orders in `trying`; an order not served gives its stock back."""
         open_line = trying[p.host] & (chosen < 0)
         _place_groups(p, np.flatnonzero(open_line & regular), first, chosen)
         _place_lines(p, np.flatnonzero(open_line & ~regular), special_levels, chosen)
@@ -296,9 +345,19 @@ def decide(
         if back.size:  # an order not served gives its stock back to the others
             np.add.at(p.avail, chosen[back] * p.n_skus + p.sku[back], p.qty[back])
             chosen[back] = -1
-        pending &= ~_all_by(p.host, chosen >= 0, n_hosts)
+        pending[:] &= ~_all_by(p.host, chosen >= 0, n_hosts)
+        return back
+
+    for _pass in range(SETTLE_PASSES):
+        rounds += 1
+        back = run(pending & _could_ship(p, own, pending))
         if back.size == 0 or not pending.any():
             break
+    if back.size:  # orders still taking stock they give back: the rest, one by one, first first
+        for h in np.flatnonzero(pending & _could_ship(p, own, pending))[:SOLO_HOSTS]:
+            alone = np.zeros(n_hosts, bool)
+            alone[h] = True
+            run(alone & _could_ship(p, own, alone))
     decision = Decision(
         chosen, _all_by(p.host, chosen >= 0, n_hosts), np.zeros(n, np.int64), np.full(n, -1), rounds
     )

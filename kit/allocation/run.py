@@ -176,14 +176,14 @@ def allocate_batch(
     decision = decide(batch.problem, policy, batch.own)
     result.decide_seconds = time.perf_counter() - clock_start
     short_keys = pl.DataFrame()
-    for result.rounds in range(1, policy.max_rounds + 1):
+    for result.rounds in range(1, policy.max_rounds + 2):  # every decision is checked
         lines = served_lines(batch, decision.warehouse, decision.served)
         need = lines.group_by(KEY).agg(pl.col("quantity").sum())
         fresh = lock_levels(conn, need)
         short_keys = need.join(fresh, on=KEY, how="left").filter(
             (pl.col("on_hand") - pl.col("reserved")).fill_null(0) < pl.col("quantity")
         )
-        if short_keys.height == 0:
+        if short_keys.height == 0 or result.rounds > policy.max_rounds:
             break
         clock_start = time.perf_counter()
         decision = _redecide(batch, decision, fresh, short_keys, policy)
@@ -225,19 +225,40 @@ def allocate_batch(
     return result
 
 
-def _candidates(conn: sa.Connection, order_nos: list[str] | None, limit: int | None) -> list[str]:
-    """Orders waiting for allocation, first paid first."""
+def _candidates(conn: sa.Connection, order_nos: list[str] | None, limit: int | None) -> pl.DataFrame:
+    """Orders waiting for allocation, first paid first (order_no, and `_group`: its host's
+    position). An order merged into another (合单) comes with the waiting orders it ships
+    with, even beyond `order_nos` or `limit`, and next to them, so no batch parts them."""
     o = schema.orders
-    stmt = (
-        sa.select(o.c.order_no)
+    waiting = read_frame(
+        conn,
+        sa.select(o.c.order_no, o.c.merged_into)
         .where(o.c.stage.in_(WAITING))
-        .order_by(sa.func.coalesce(o.c.paid_at, o.c.created_at), o.c.order_no)
+        .order_by(sa.func.coalesce(o.c.paid_at, o.c.created_at), o.c.order_no),
+    ).with_row_index("_rank")
+    waiting = waiting.with_columns(
+        pl.when(pl.col("merged_into").is_in(waiting["order_no"].implode()))
+        .then(pl.col("merged_into"))
+        .otherwise(pl.col("order_no"))
+        .alias("_host")
     )
-    if order_nos is not None:
-        stmt = stmt.where(o.c.order_no.in_(list(order_nos)))
+    chosen = waiting if order_nos is None else waiting.filter(pl.col("order_no").is_in(list(order_nos)))
     if limit is not None:
-        stmt = stmt.limit(limit)
-    return read_frame(conn, stmt)["order_no"].to_list()
+        chosen = chosen.head(limit)
+    rank = waiting.select(pl.col("order_no").alias("_host"), pl.col("_rank").alias("_group"))
+    return (
+        waiting.filter(pl.col("_host").is_in(chosen["_host"].implode()))
+        .join(rank, on="_host")
+        .sort("_group", "_rank")
+        .select("order_no", "_group")
+    )
+
+
+def _batches(todo: pl.DataFrame, size: int) -> list[list[str]]:
+    """The orders in batches of about `size`, a merged group never cut in two."""
+    first = todo.with_row_index("_i").group_by("_group").agg(pl.col("_i").min().alias("_start"))
+    cut = todo.join(first, on="_group", how="left", maintain_order="left")["_start"] // size
+    return [g["order_no"].to_list() for _, g in todo.group_by(cut.alias("_batch"), maintain_order=True)]
 
 
 def _retryable(exc: sa.exc.DBAPIError) -> bool:
@@ -254,14 +275,14 @@ def allocate(
     progress: Any = None,
 ) -> AllocationResult:
     """Allocate every approved (and backordered) order, or those named, in batches of
-    policy.batch_orders orders, each batch one transaction with its own batch row."""
+    policy.batch_orders orders, each batch one transaction with its own batch row. Merged
+    orders (合单) are allocated with the waiting orders they ship with."""
     actor = permit(shop.actor, "run_allocation")
     policy = policy or AllocationPolicy.from_mapping(shop.config.allocation)
     with shop.store.read() as conn:
         todo = _candidates(conn, order_nos, limit)
     total = AllocationResult()
-    for first in range(0, len(todo), policy.batch_orders):
-        chunk = todo[first : first + policy.batch_orders]
+    for chunk in _batches(todo, policy.batch_orders):
         for attempt in range(RETRIES):
             try:
                 with shop.store.write() as conn:
@@ -311,7 +332,22 @@ def deallocate(
 ) -> lifecycle.BulkResult:
     """Give allocated orders back (allocated → approved): their allocated shipments are
     cancelled and their reservations released, in the caller's transaction. Orders that
-    are not allocated are refused in the result, untouched."""
+    are not allocated are refused in the result, untouched. A merged order (合单) shares its
+    host's shipment, so the allocated orders of its merged group are given back with it."""
+    o = schema.orders
+    named = list(dict.fromkeys(str(k) for k in order_nos))
+    hosts = (
+        read_frame(conn, sa.select(o.c.order_no, o.c.merged_into).where(o.c.order_no.in_(named)))
+        .select(pl.coalesce("merged_into", "order_no").alias("host"))["host"]
+        .to_list()
+    )
+    group = read_frame(
+        conn,
+        sa.select(o.c.order_no).where(
+            sa.or_(o.c.order_no.in_(hosts), o.c.merged_into.in_(hosts)), o.c.stage == str(Stage.ALLOCATED)
+        ),
+    )["order_no"].to_list()
+    order_nos = named + sorted(set(group) - set(named))
     result = lifecycle.apply_many(conn, "order", order_nos, "deallocate", actor, reason=reason, now=at)
     done = result.keys_applied
     if done:
