@@ -21,9 +21,9 @@ from kit.models import StaffMember
 from kit.permissions import require
 from kit.shop import Shop
 from kit.store import schema
-from kit.store.frames import insert_frame, read_frame
+from kit.store.frames import insert_frame, read_by_keys, read_frame
 
-__all__ = ["KINDS", "STATUSES", "mark_sent", "notices", "queue"]
+__all__ = ["KINDS", "STATUSES", "mark_sent", "notices", "queue", "withdraw"]
 
 KINDS = ("stockout",)  # S20; shipping (S24c) and after-sales (S13) notices join with their issues
 STATUSES = ("queued", "sent", "cancelled")
@@ -71,6 +71,48 @@ def queue(
         ),
     )
     return rows.height
+
+
+def withdraw(
+    conn: sa.Connection,
+    order_nos: list[str],
+    actor: StaffMember,
+    at: datetime,
+    kind: str | None = None,
+    *,
+    reason: str | None = None,
+) -> int:
+    """Withdraw the notices still queued for these orders (of one kind, or all), in the caller's
+    transaction, with an audit row each: the order was cancelled, or is no longer short."""
+    ob = schema.outbox
+    queued = read_by_keys(
+        conn, ob, ["notice_id", "order_no", "kind", "status"], "order_no", order_nos
+    ).filter((pl.col("status") == "queued") & (pl.lit(True) if kind is None else pl.col("kind") == kind))
+    if queued.height == 0:
+        return 0
+    conn.execute(
+        ob.update()
+        .where(ob.c.notice_id.in_(queued["notice_id"].to_list()), ob.c.status == "queued")
+        .values(status="cancelled")
+    )
+    insert_frame(
+        conn,
+        schema.audit,
+        audit_rows(
+            queued.select(
+                pl.col("order_no").alias("entity_id"),
+                pl.lit("notice").alias("field"),
+                pl.lit("queued").alias("from_state"),
+                pl.lit("cancelled").alias("to_state"),
+                pl.lit(reason, pl.String).alias("reason"),
+            ),
+            actor,
+            at,
+            "order",
+            "withdraw_notice",
+        ),
+    )
+    return queued.height
 
 
 def notices(

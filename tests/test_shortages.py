@@ -422,6 +422,28 @@ def test_second_notify_queues_nothing_S20(shop, clock):
     assert queued(shop).height == first.height == 5
 
 
+def test_a_queued_notice_is_withdrawn_when_the_order_is_served_S20(shop, clock):
+    """S20: the goods arrive before the buyer was told: allocation serves the order and its
+    queued stockout notice is withdrawn (audited with the allocation run's batch), so nobody
+    tells a buyer about a stockout that is over; the other orders' notices stay queued."""
+    shortages.notify(shop)
+    warehouse = shop.acting_as("仓管小李")
+    clock.now = datetime(2026, 12, 4, 10, 0)
+    stock.receive_goods(warehouse, [{"warehouse_code": "hq", "sku": "TEA-A", "quantity": 4}], reason="到货")
+
+    assert allocate(warehouse, order_nos=[O2]).allocated == [O2]
+
+    rows = queued(shop)
+    assert rows.filter(pl.col("order_no") == O2)["status"].to_list() == ["cancelled"]
+    assert set(rows.filter(pl.col("order_no") != O2)["status"]) == {"queued"}
+    with shop.store.read() as conn:
+        audit = read_frame(conn, sa.select(schema.audit).where(schema.audit.c.entity_id == O2))
+    withdrawn = audit.filter(pl.col("action") == "withdraw_notice")
+    assert withdrawn.select("actor", "from_state", "to_state").rows() == [("仓管小李", "queued", "cancelled")]
+    allocated = audit.filter((pl.col("action") == "allocate") & (pl.col("field") == "stage"))
+    assert allocated["batch_id"].is_not_null().all()  # the run's batch, for the statistics
+
+
 def test_order_served_then_short_again_is_told_again_S20(shop, clock):
     """S20: an order that was served and fell short again (a count found the goods missing)
     has a new stockout: it is told again, due from the new stockout; no other order is."""

@@ -28,7 +28,9 @@ from kit.allocation.write import (
     write_stock,
 )
 from kit.errors import KitError
+from kit.i18n import t
 from kit.models import StaffMember, Stage
+from kit.outbox import withdraw
 from kit.shop import Shop
 from kit.stock.ledger import new_batch, permit
 from kit.stock.levels import KEY, lock_levels
@@ -195,7 +197,7 @@ def allocate_batch(
     lines = write_shipments(conn, lines, orders, default_carrier, at)
     write_reservations(conn, lines, actor, at, batch_id)
     allocated = lines["order_no"].unique()
-    write_orders(conn, planned, allocated, actor)
+    write_orders(conn, planned, allocated, actor, batch_id)
     short = _short_lines(batch, decision)
     members = batch.orders.filter(pl.col("host_no").is_in(short["host_no"].implode()))
     reasons = backorder_reasons(short.drop("order_no").rename({"host_no": "order_no"}))
@@ -206,9 +208,12 @@ def allocate_batch(
     )
     if requests.height:
         backorder = lifecycle.plan_many("order", requests, "backorder", actor, orders, now=at)
-        write_orders(conn, backorder, requests["key"], actor)
+        write_orders(conn, backorder, requests["key"], actor, batch_id)
         result.refused += backorder.refused
     write_backorders(conn, short.drop("host_no"), allocated, at, batch_id)
+    withdraw(
+        conn, allocated.to_list(), actor, at, "stockout", reason=t("outbox.served")
+    )  # S20: no longer short
     result.allocated = allocated.sort().to_list()
     result.backordered = requests["key"].sort().to_list()
     result.still_short = (

@@ -5,7 +5,6 @@ backorders table kept up to date."""
 
 from __future__ import annotations
 
-import string
 from dataclasses import replace
 from datetime import datetime
 
@@ -14,7 +13,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from kit.allocation.problem import Batch
-from kit.i18n import catalogue, current_lang
+from kit.i18n import message_expr
 from kit.lifecycle import Planned
 from kit.models import ShipmentStage, ShipMethod, StaffMember
 from kit.stock.ledger import ledger_rows
@@ -156,7 +155,9 @@ WHERE o.order_no = k.no AND o.version = k.old
 """
 
 
-def write_orders(conn: sa.Connection, planned: Planned, keys: pl.Series, actor: StaffMember) -> int:
+def write_orders(
+    conn: sa.Connection, planned: Planned, keys: pl.Series, actor: StaffMember, batch_id: int | None = None
+) -> int:
     """Write a planned transition for the orders among `keys`, with its audit rows; the rows
     are locked, so every guarded update must land. Returns the orders changed."""
     rows = planned.rows.filter(pl.col("order_no").is_in(keys.implode()))
@@ -181,18 +182,13 @@ def write_orders(conn: sa.Connection, planned: Planned, keys: pl.Series, actor: 
         )
     if changed != rows.height:  # rows are locked: only a bug gets here
         raise RuntimeError(f"{rows.height - changed} locked orders changed under an allocation run")
-    insert_frame(conn, schema.audit, replace(planned, trail=trail).audit_rows(actor))
+    rows = (
+        replace(planned, trail=trail)
+        .audit_rows(actor)
+        .with_columns(pl.lit(batch_id, pl.Int64).alias("batch_id"))
+    )
+    insert_frame(conn, schema.audit, rows)
     return changed
-
-
-def message_expr(key: str, **columns: pl.Expr | str) -> pl.Expr:
-    """A catalogue message filled whole-column: each {name} from the column or expression."""
-    template = catalogue(current_lang())[key]
-    names = [name for _, name, _, _ in string.Formatter().parse(template) if name]
-    plain = template
-    for name in set(names):
-        plain = plain.replace("{" + name + "}", "{}")
-    return pl.format(plain, *[columns[name] for name in names])
 
 
 def backorder_reasons(short: pl.DataFrame) -> pl.DataFrame:

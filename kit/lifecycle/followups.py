@@ -42,6 +42,7 @@ def cancel_fulfilment(
     their backorders and withdraw their queued notices. Returns what it did, by kind."""
     from kit.i18n import t
     from kit.lifecycle.apply import apply_many
+    from kit.outbox import withdraw
     from kit.stock.reservations import release
 
     why = reason or t("stock.order_cancelled")
@@ -62,17 +63,10 @@ def cancel_fulfilment(
             .where(bo.c.backorder_id.in_(closed))
             .values(status="closed", updated_at=at, closed_at=at)
         )
-    ob = schema.outbox
-    queued = (
-        read_by_keys(conn, ob, ["notice_id", "status"], "order_no", order_nos)
-        .filter(pl.col("status") == "queued")["notice_id"]
-        .to_list()
-    )
-    if queued:
-        conn.execute(ob.update().where(ob.c.notice_id.in_(queued)).values(status="cancelled"))
+    queued = withdraw(conn, order_nos, actor, at, reason=why)
     return {
         "shipments": len(open_ids),
         "reservations": released.height,
         "backorders": len(closed),
-        "notices": len(queued),
+        "notices": queued,
     }
