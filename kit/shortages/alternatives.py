@@ -8,6 +8,7 @@ from __future__ import annotations
 import polars as pl
 import sqlalchemy as sa
 
+from kit.stock.levels import own_stock
 from kit.store import schema
 from kit.store.frames import read_frame
 
@@ -27,14 +28,7 @@ ALTERNATIVE_COLUMNS = [
 
 def _in_stock(conn: sa.Connection) -> pl.DataFrame:
     """Physical SKUs with units available in own warehouses: sku, title, spec, category, price."""
-    lv, w, k = schema.stock_levels, schema.warehouses, schema.skus
-    held = (
-        sa.select(lv.c.sku, sa.func.sum(lv.c.on_hand - lv.c.reserved).label("available"))
-        .join(w, w.c.code == lv.c.warehouse_code)
-        .where(w.c.kind != "supplier")
-        .group_by(lv.c.sku)
-        .subquery()
-    )
+    k, held = schema.skus, own_stock()
     return read_frame(
         conn,
         sa.select(k.c.sku, k.c.title, k.c.spec, k.c.category, k.c.price_fen, held.c.available)

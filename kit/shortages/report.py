@@ -12,6 +12,7 @@ import xlsxwriter
 
 from kit.i18n import t
 from kit.models import Stage
+from kit.stock.levels import own_stock
 from kit.store import schema
 from kit.store.frames import read_frame
 
@@ -73,14 +74,8 @@ def shortage_lines(conn: sa.Connection) -> pl.DataFrame:
 
 def _available(conn: sa.Connection) -> pl.DataFrame:
     """Units available per SKU in the shop's own warehouses (headquarters and stores)."""
-    lv, w = schema.stock_levels, schema.warehouses
-    return read_frame(
-        conn,
-        sa.select(lv.c.sku, sa.func.sum(lv.c.on_hand - lv.c.reserved).label("available"))
-        .join(w, w.c.code == lv.c.warehouse_code)
-        .where(w.c.kind != "supplier")
-        .group_by(lv.c.sku),
-    )
+    own = own_stock()
+    return read_frame(conn, sa.select(own.c.sku, own.c.available))
 
 
 def shortages_by_sku(

@@ -27,7 +27,7 @@ from kit.stock.ledger import (
     rebuild_levels,
     record_opening_balances,
 )
-from kit.stock.levels import add_to_levels, ensure_levels, levels_frame, lock_levels, low_stock
+from kit.stock.levels import add_to_levels, ensure_levels, levels_frame, lock_levels, low_stock, own_stock
 from kit.stock.movements import count, pin, receive, set_thresholds, transfer, unpin
 from kit.stock.reservations import open_reservations, pick, release, reserve
 from kit.stock.service import (
@@ -64,6 +64,7 @@ __all__ = [
     "low_stock",
     "new_batch",
     "open_reservations",
+    "own_stock",
     "permit",
     "pick",
     "pin",

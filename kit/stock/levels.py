@@ -18,7 +18,7 @@ from kit.errors import Conflict
 from kit.store import schema
 from kit.store.frames import read_by_keys, read_frame
 
-__all__ = ["KEY", "add_to_levels", "ensure_levels", "levels_frame", "lock_levels", "low_stock"]
+__all__ = ["KEY", "add_to_levels", "ensure_levels", "levels_frame", "lock_levels", "low_stock", "own_stock"]
 
 KEY = ["warehouse_code", "sku"]
 _LEVEL_SCHEMA = {"warehouse_code": pl.String, "sku": pl.String, "on_hand": pl.Int64, "reserved": pl.Int64}
@@ -196,14 +196,11 @@ def levels_frame(
     return read_frame(conn, stmt)
 
 
-def low_stock(conn: sa.Connection, *, below: int | None = None) -> pl.DataFrame:
-    """SKUs to replenish (S12): available in the shop's own warehouses (suppliers apart) at or
-    below the SKU's low_stock_threshold, or at or below `below` when given for every SKU.
-
-    Columns sku, title, available, reserved, threshold; fewest available first.
-    """
-    lv, w, k = schema.stock_levels, schema.warehouses, schema.skus
-    own = (
+def own_stock() -> sa.Subquery:
+    """Per SKU, units available and reserved over the shop's own warehouses (headquarters and
+    stores; suppliers apart): the subquery low stock, shortages and alternatives build on."""
+    lv, w = schema.stock_levels, schema.warehouses
+    return (
         sa.select(
             lv.c.sku,
             sa.func.sum(lv.c.on_hand - lv.c.reserved).label("available"),
@@ -214,6 +211,15 @@ def low_stock(conn: sa.Connection, *, below: int | None = None) -> pl.DataFrame:
         .group_by(lv.c.sku)
         .subquery()
     )
+
+
+def low_stock(conn: sa.Connection, *, below: int | None = None) -> pl.DataFrame:
+    """SKUs to replenish (S12): available in the shop's own warehouses (suppliers apart) at or
+    below the SKU's low_stock_threshold, or at or below `below` when given for every SKU.
+
+    Columns sku, title, available, reserved, threshold; fewest available first.
+    """
+    k, own = schema.skus, own_stock()
     threshold = k.c.low_stock_threshold if below is None else sa.literal(below)
     available = sa.func.coalesce(own.c.available, 0)
     stmt = (
