@@ -117,12 +117,6 @@ class ReviewDeskModel(ShopModel):
     # --- who acts and what they may do -----------------------------------------------------
 
     @property
-    def role(self) -> Role | None:
-        """The acting person's role; None when nobody acts (or they are inactive)."""
-        actor = self.shop.actor if self.shop is not None else None
-        return Role(actor.role) if actor is not None and actor.active else None
-
-    @property
     def sees_phones(self) -> bool:
         """Whether this role needs whole phone numbers and addresses (see the module's note)."""
         return self.role in SEES_PHONES

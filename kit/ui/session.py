@@ -19,6 +19,7 @@ from traitlets import Bool, Enum, HasTraits, Instance, Unicode
 import kit
 from kit.errors import KitError
 from kit.i18n import t
+from kit.models import Role
 from kit.shop import Shop
 
 __all__ = ["ShopModel", "describe_error", "open_shop"]
@@ -101,6 +102,12 @@ class ShopModel(HasTraits):
         self.last_error = None
         self.message = ""
         self.level = ""
+
+    @property
+    def role(self) -> Role | None:
+        """The acting person's role; None when nobody acts (or they are inactive)."""
+        actor = self.shop.actor if self.shop is not None else None
+        return Role(actor.role) if actor is not None and actor.active else None
 
     def require_shop(self) -> Shop:
         """The shop, opened now if it is not open yet (so a retry can succeed later)."""

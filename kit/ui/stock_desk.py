@@ -20,7 +20,6 @@ from traitlets import Bytes, Dict, Enum, List, Unicode, observe
 from kit import allocation, clock, shortages, stock
 from kit.errors import BadInput
 from kit.i18n import t
-from kit.models import Role
 from kit.permissions import ACTIONS
 from kit.shop import Shop
 from kit.ui.session import ShopModel
@@ -119,12 +118,6 @@ class StockDeskModel(ShopModel):
     def table(self) -> TableModel:
         """The list the desk shows now."""
         return self.tables[self.view]
-
-    @property
-    def role(self) -> Role | None:
-        """The acting person's role; None when nobody acts (or they are inactive)."""
-        actor = self.shop.actor if self.shop is not None else None
-        return Role(actor.role) if actor is not None and actor.active else None
 
     @observe("shop")
     def _allow(self, _change: object = None) -> None:
