@@ -46,7 +46,7 @@ SKUS = [p[0] for p in PRODUCTS]
 ALLOCATORS = [f"分仓{i}" for i in range(4)]
 MOVER, READER = "店长", "观察员"
 STAFF = {**dict.fromkeys(ALLOCATORS, "warehouse"), MOVER: "supervisor", READER: "analyst"}
-N_ORDERS = 240  # about 360 lines wanting about 720 units, against 42 on hand at the start
+N_ORDERS = 240  # about 360 lines wanting about 720 units, against 40 on hand at the start
 BATCH = 6  # orders per allocation transaction: many small transactions that interleave
 PAUSE = 0.04  # at most this long between an allocator's transactions
 MOVE_SECONDS = 8.0  # how long the stock mover works; allocators run until it stops, then once more
@@ -67,7 +67,7 @@ def _shop(url: str, actor: str | None = None) -> kit.Shop:
 
 
 def _opening() -> list[dict[str, Any]]:
-    """2 to 5 units of each SKU in each warehouse: 42 in all."""
+    """2 to 5 units of each SKU in each warehouse: 40 in all."""
     return [{"warehouse_code": w, "sku": s, "quantity": 2 + (i + 2 * j) % 4}
             for i, w in enumerate(CODES) for j, s in enumerate(SKUS)]
 
@@ -112,7 +112,7 @@ def _allocator(url: str, actor: str, order_nos: list[str], barrier: Any, stop: A
             seen["redecided"] += result.rounds > 1
             if last:
                 return dict(seen)
-            time.sleep(PAUSE)  # nothing left waiting in the set: do not spin
+            time.sleep(PAUSE)  # between passes: a set with nothing left waiting must not spin
 
 
 def _receive(shop: kit.Shop, rng: random.Random) -> None:
@@ -319,11 +319,10 @@ def test_parallel_allocation_never_oversells(db_url):
             reader = pool.submit(_reader, db_url, barrier, finished)
             try:
                 moved = mover.result(timeout=180)
-            finally:
                 stop.set()
-            try:
                 allocated = [f.result(timeout=180) for f in allocators]
-            finally:
+            finally:  # whatever failed, let every racer finish
+                stop.set()
                 finished.set()
             sampled = reader.result(timeout=60)
     elapsed = time.monotonic() - started

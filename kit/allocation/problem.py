@@ -15,6 +15,7 @@ from kit.allocation.decide import DROPSHIP, PINNED, REGULAR, Problem
 from kit.allocation.policy import AllocationPolicy
 from kit.allocation.ranking import province_index, scores
 from kit.models import Stage
+from kit.stock.levels import lock_skus
 from kit.store import schema
 from kit.store.frames import read_by_keys, read_frame
 
@@ -112,9 +113,10 @@ def read_batch(conn: sa.Connection, orders: pl.DataFrame, policy: AllocationPoli
     supplier = (warehouses["kind"] == "supplier").to_numpy()
     own, suppliers = np.flatnonzero(~supplier), np.flatnonzero(supplier)
     skus = lines["sku"].unique().sort()
-    stock = read_by_keys(
-        conn, schema.stock_levels, ["warehouse_code", "sku", "on_hand", "reserved"], "sku", skus.to_list()
-    )
+    # Every stock row the batch may use is locked now, in (warehouse, sku) order: a row locked
+    # later, when the batch decides again, would be taken out of order and could close a
+    # deadlock cycle with a staff member's stock move (kit.stock.levels).
+    stock = lock_skus(conn, skus.to_list())
     wh_id = {c: i for i, c in enumerate(codes.to_list())}
     sku_ids = pl.DataFrame({"sku": skus}).with_row_index("sku_id")
     stock = stock.join(sku_ids, on="sku").with_columns(

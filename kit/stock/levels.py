@@ -18,7 +18,16 @@ from kit.errors import Conflict
 from kit.store import schema
 from kit.store.frames import read_by_keys, read_frame
 
-__all__ = ["KEY", "add_to_levels", "ensure_levels", "levels_frame", "lock_levels", "low_stock", "own_stock"]
+__all__ = [
+    "KEY",
+    "add_to_levels",
+    "ensure_levels",
+    "levels_frame",
+    "lock_levels",
+    "lock_skus",
+    "low_stock",
+    "own_stock",
+]
 
 KEY = ["warehouse_code", "sku"]
 _LEVEL_SCHEMA = {"warehouse_code": pl.String, "sku": pl.String, "on_hand": pl.Int64, "reserved": pl.Int64}
@@ -71,6 +80,37 @@ def lock_levels(conn: sa.Connection, keys: pl.DataFrame) -> pl.DataFrame:
         conn, t, ["warehouse_code", "sku", "on_hand", "reserved"], "sku", wanted["sku"].unique().to_list()
     )
     return found.join(wanted, on=KEY, how="semi").cast(_LEVEL_SCHEMA).sort(KEY)
+
+
+_PG_LOCK_SKUS = """
+SELECT warehouse_code, sku, on_hand, reserved
+FROM stock_levels
+WHERE sku = ANY(%s::text[])
+ORDER BY warehouse_code, sku
+FOR UPDATE
+"""
+
+
+def lock_skus(conn: sa.Connection, skus: list[str]) -> pl.DataFrame:
+    """Every stock row of these SKUs, in every warehouse, locked until the transaction ends
+    (PostgreSQL: FOR UPDATE in (warehouse_code, sku) order, all at once, so a later lock of
+    any of them in this transaction never waits and never closes a cycle with another
+    writer; SQLite: the write transaction holds the lock)."""
+    if not skus:
+        return pl.DataFrame(schema=_LEVEL_SCHEMA)
+    if conn.dialect.name != "postgresql":
+        return read_by_keys(
+            conn, schema.stock_levels, ["warehouse_code", "sku", "on_hand", "reserved"], "sku", list(skus)
+        ).cast(_LEVEL_SCHEMA)
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.execute(_PG_LOCK_SKUS, (list(skus),))
+        rows = cur.fetchall()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _driver_error(conn, _PG_LOCK_SKUS, exc) from exc
+    finally:
+        cur.close()
+    return pl.DataFrame(rows, schema=_LEVEL_SCHEMA, orient="row")
 
 
 _PG_ENSURE = """
