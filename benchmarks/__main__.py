@@ -10,10 +10,10 @@ import sys
 import polars as pl
 import sqlalchemy as sa
 
-from benchmarks import insert_orders, intake
+from benchmarks import allocation, insert_orders, intake
 from benchmarks.harness import RESULTS, load_all, render, save
 
-WORKLOADS = ("insert", "intake")
+WORKLOADS = ("insert", "intake", "allocation")
 
 
 def main() -> None:
@@ -24,6 +24,12 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100_000, help="insert workload: orders")
     parser.add_argument("--naive-orders", type=int, default=10_000)
     parser.add_argument("--intake-rows", type=int, default=1_000_000, help="intake workload: rows")
+    parser.add_argument("--allocation-orders", type=int, default=1_000_000,
+                        help="allocation workload: approved orders (e.g. 20000 for a quick run)")
+    parser.add_argument("--allocation-naive", type=int, default=allocation.NAIVE_ORDERS,
+                        help="allocation workload: orders the naive way runs on")
+    parser.add_argument("--allocation-repeat", type=int, default=1,
+                        help="allocation workload: runs of kit and floor (each on a fresh copy)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--postgres", default=os.environ.get("KIT_BENCH_POSTGRES_URL")
                         or os.environ.get("KIT_TEST_POSTGRES_URL"),
@@ -36,6 +42,11 @@ def main() -> None:
         save("insert", insert_orders.run(args.orders, args.naive_orders, args.postgres, args.repeat))
     if "intake" in chosen:
         save("intake", intake.run(args.intake_rows))
+    if "allocation" in chosen:
+        if not args.postgres:
+            print("benchmarks: no PostgreSQL URL given; measuring SQLite only", file=sys.stderr)
+        save("allocation", allocation.run(args.allocation_orders, args.allocation_naive, args.postgres,
+                                          args.allocation_repeat))
     versions = {"polars": pl.__version__, "SQLAlchemy": sa.__version__, "SQLite": sqlite3.sqlite_version}
     if args.postgres:
         import psycopg
