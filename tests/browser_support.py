@@ -1,4 +1,5 @@
-"""Helpers for browser tests: start `kit serve` on a free port, wait for it, stop it."""
+"""Helpers for browser tests: start `kit serve` on a free port, wait for it, stop it; open a
+desk page in Chromium, collect its JavaScript errors, keep screenshots."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +28,38 @@ CHROMIUM_ARGS = [
 ]
 FIRST_RENDER_MS = 60_000  # a new kernel per visit: start, import the kit, run the cell
 UPDATE_MS = 15_000
+SHOTS = os.environ.get("KIT_SCREENSHOTS")  # a folder to keep the screenshots in, if set
+
+
+@contextmanager
+def desk_page(chromium: str, **context: Any) -> Iterator[Any]:
+    """One Chromium page, 1280 wide, in Chinese, as a staff member's desktop shows it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                      **context).new_page()
+        finally:
+            browser.close()
+
+
+def js_errors_of(page: Any) -> list[str]:
+    """The page's uncaught JavaScript errors from now on (a list that fills as they come)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def shot(page: Any, folder: Path, name: str) -> Path:
+    """A full-page screenshot in the test's folder (and in KIT_SCREENSHOTS when set)."""
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+    return path
 
 
 @dataclass(frozen=True)

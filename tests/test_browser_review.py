@@ -4,7 +4,6 @@ reconciliation with a typed count (S6, S16, S26)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,11 +11,13 @@ from typing import TYPE_CHECKING
 import polars as pl
 import pytest
 from browser_support import (
-    CHROMIUM_ARGS,
     FIRST_RENDER_MS,
     UPDATE_MS,
     Server,
+    desk_page,
+    js_errors_of,
     serving,
+    shot,
 )
 from orders_factory import make_orders, order_no
 
@@ -25,11 +26,10 @@ from kit import review
 from kit.ui.table import HEADER_PX, ROW_PX
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Locator, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SHOTS = os.environ.get("KIT_SCREENSHOTS")  # a folder to keep the screenshots in, if set
 
 
 @pytest.fixture(scope="module")
@@ -53,33 +53,14 @@ def server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 @pytest.fixture(scope="module")
 def page(chromium: str) -> Iterator[Page]:
     """One page for the module (the steps build on each other), 1280 wide, in Chinese."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser: Browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-            yield context.new_page()
-        finally:
-            browser.close()
+    with desk_page(chromium) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="module")
 def js_errors(page: Page) -> list[str]:
     """The page's uncaught JavaScript errors, collected from before the first visit."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
-
-
-def shot(page: Page, folder: Path, name: str) -> Path:
-    """A full-page screenshot in the test's folder (and in KIT_SCREENSHOTS when set)."""
-    path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
-    return path
+    return js_errors_of(page)
 
 
 def click_row(grid: Locator, row: int) -> None:

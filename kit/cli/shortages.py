@@ -10,6 +10,7 @@ from kit import outbox as outbox_service
 from kit import shortages as service
 from kit.cli.output import common_options, emit_json, pad, say
 from kit.cli.review import open_shop
+from kit.cli.stock import echo_backorder_rows
 from kit.i18n import t
 
 
@@ -51,19 +52,7 @@ def shortages(
     if frame.height == 0:
         say(t("shortages.none"))
     elif per_line:
-        for r in frame.iter_rows(named=True):
-            click.echo(
-                t(
-                    "stock.backorder_row",
-                    order_no=r["order_no"],
-                    line_no=r["line_no"],
-                    sku=r["sku"],
-                    quantity=r["quantity"],
-                    missing=r["missing"],
-                    warehouse=r["warehouse_code"] or "—",
-                    since=r["since"].strftime("%m-%d %H:%M"),
-                )
-            )
+        echo_backorder_rows(frame)
         say(t("shortages.listed", count=frame["sku"].n_unique(), orders=frame["order_no"].n_unique()))
     else:
         click.echo(t("shortages.header"))

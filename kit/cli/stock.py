@@ -84,6 +84,14 @@ def stock(
     say(t("stock.listed", count=frame.height))
 
 
+def echo_backorder_rows(frame: pl.DataFrame) -> None:
+    """One line per order line waiting for stock: order, line, SKU, wanted, missing, where, since."""
+    for r in frame.iter_rows(named=True):
+        click.echo(t("stock.backorder_row", order_no=r["order_no"], line_no=r["line_no"], sku=r["sku"],
+                     quantity=r["quantity"], missing=r["missing"], warehouse=r["warehouse_code"] or "—",
+                     since=r["since"].strftime("%m-%d %H:%M")))
+
+
 def _done(as_json: bool, payload: dict[str, Any], message: str) -> None:
     if as_json:
         emit_json({"ok": True, **payload})
@@ -275,19 +283,7 @@ def backorders_(db: str | None, as_json: bool, config_path: str | None, actor: s
     if as_json:
         emit_json({"ok": True, "backorders": _rows(frame)})
         return
-    for r in frame.iter_rows(named=True):
-        click.echo(
-            t(
-                "stock.backorder_row",
-                order_no=r["order_no"],
-                line_no=r["line_no"],
-                sku=r["sku"],
-                quantity=r["quantity"],
-                missing=r["missing"],
-                warehouse=r["warehouse_code"] or "—",
-                since=r["since"].strftime("%m-%d %H:%M"),
-            )
-        )
+    echo_backorder_rows(frame)
     say(t("stock.listed", count=frame.height))
 
 
