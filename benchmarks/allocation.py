@@ -65,7 +65,6 @@ STEPS = {
     "lifecycle plan": ["plan_many"],
     "read batch": ["read_batch"],
     "decide": ["decide"],
-    "lock stock": ["lock_levels"],
     "write stock": ["write_stock"],
     "write shipments": ["write_shipments"],
     "write reservations + ledger": ["write_reservations"],

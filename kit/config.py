@@ -118,7 +118,6 @@ SPEC: dict[str, dict[str, Any]] = {
                          "(S24b); false: it waits, backordered"),
         "dropship": Setting(bool, True, "SKUs a supplier holds are shipped by the supplier (S17)"),
         "batch_orders": Setting(int, 100_000, "orders per allocation transaction"),
-        "max_rounds": Setting(int, 5, "times a batch decides again when others reserved meanwhile"),
     },
     "shortages": {  # kit.shortages; S7, S20
         "production_categories": Setting(list, [], "SKU categories the shop makes itself: their "
@@ -297,7 +296,7 @@ def parse(data: dict[str, Any], source: str | None = None) -> Config:
         choice_weights=dict(values["carriers"]["weights"]), carrier_settings=per_carrier,
         warehouses=tuple(warehouses), staff=staff, deadlines=read_deadlines(values["deadlines"]),
         calendar=read_calendar(data.get("calendar", {})), source=source,
-        allocation=_positive("allocation", values["allocation"], ("batch_orders", "max_rounds")),
+        allocation=_positive("allocation", values["allocation"], ("batch_orders",)),
         shortages=_positive("shortages", values["shortages"], ("notify_within_hours", "alternatives",
                                                                "price_band_percent")),
     )

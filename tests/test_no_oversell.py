@@ -109,7 +109,6 @@ def _allocator(url: str, actor: str, order_nos: list[str], barrier: Any, stop: A
             seen["allocated"] += len(result.allocated)
             seen["units"] += result.units
             seen["waiting"] += len(result.waiting)
-            seen["redecided"] += result.rounds > 1
             if last:
                 return dict(seen)
             time.sleep(PAUSE)  # between passes: a set with nothing left waiting must not spin

@@ -11,13 +11,14 @@ How a batch runs (kit.allocation.run.allocate_batch):
 
 1. lock the orders (PostgreSQL: FOR UPDATE SKIP LOCKED, so parallel runs take different
    orders), check the lifecycle's `allocate` rule for each (role, state, trade status);
-2. read their lines, the warehouses with their nearness to each province
-   (kit.allocation.ranking), pins and drop-ship SKUs, and available stock, into arrays;
+2. lock every stock row of their SKUs (PostgreSQL: FOR UPDATE in (warehouse_code, sku)
+   order, the order every stock move locks in, so no two writers wait on each other in a
+   cycle; SQLite: the write transaction is exclusive) and read their lines, the
+   warehouses with their nearness to each province (kit.allocation.ranking), pins and
+   drop-ship SKUs, and available stock, into arrays: nobody can change those numbers
+   until the batch commits;
 3. decide on whole arrays (kit.allocation.decide): no loop per order;
-4. lock the stock rows the decision uses in (warehouse_code, sku) order and check them
-   against fresh numbers; if someone reserved meanwhile, decide again for the orders
-   concerned (bounded by policy.max_rounds; orders still short then wait for the next run);
-5. write: ONE guarded bulk update of stock_levels, shipments and their lines, reservations
+4. write: ONE guarded bulk update of stock_levels, shipments and their lines, reservations
    and their ledger rows, the orders' transitions with audit rows (allocated, or
    backordered with the missing quantities as the reason), the backorders table.
 """

@@ -27,14 +27,12 @@ class AllocationPolicy:
       agreed with buyers); otherwise it waits (backordered) for a restock or a transfer.
     dropship: SKUs that a supplier holds are shipped by the supplier (S17, S23 step 3).
     batch_orders: orders per transaction; other staff wait at most one batch.
-    max_rounds: how often a batch decides again when someone else reserved meanwhile.
     """
 
     strategy: str = "nearest"
     split: bool = True
     dropship: bool = True
     batch_orders: int = 100_000
-    max_rounds: int = 5
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -44,7 +42,7 @@ class AllocationPolicy:
                 value=repr(self.strategy),
                 expected=", ".join(STRATEGIES),
             )
-        for name in ("batch_orders", "max_rounds"):
+        for name in ("batch_orders",):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(

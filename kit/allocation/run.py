@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import polars as pl
 import sqlalchemy as sa
 
@@ -33,7 +32,6 @@ from kit.models import StaffMember, Stage
 from kit.outbox import withdraw
 from kit.shop import Shop
 from kit.stock.ledger import new_batch, permit
-from kit.stock.levels import KEY, lock_levels
 from kit.stock.reservations import release
 from kit.store import schema
 from kit.store.frames import read_frame
@@ -58,7 +56,6 @@ class AllocationResult:
     shipments: int = 0
     lines: int = 0
     units: int = 0
-    rounds: int = 0
     batches: int = 0
     decide_seconds: float = 0.0
     seconds: float = 0.0
@@ -70,7 +67,6 @@ class AllocationResult:
             getattr(self, name).extend(getattr(other, name))
         for name in ("shipments", "lines", "units", "batches", "decide_seconds", "seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.rounds = max(self.rounds, other.rounds)
         self.short = (
             pl.concat([self.short, other.short], how="diagonal_relaxed") if self.short.width else other.short
         )
@@ -86,53 +82,11 @@ class AllocationResult:
             "shipments": self.shipments,
             "lines": self.lines,
             "units": self.units,
-            "rounds": self.rounds,
             "batches": self.batches,
             "decide_seconds": round(self.decide_seconds, 3),
             "seconds": round(self.seconds, 3),
             "short": self.short.to_dicts() if self.short.height <= 1000 else self.short.height,
         }
-
-
-def _key_ids(batch: Batch, frame: pl.DataFrame) -> np.ndarray:
-    """Dense (warehouse, SKU) ids of a frame's warehouse_code and sku."""
-    wh = frame["warehouse_code"].replace_strict(
-        {c: i for i, c in enumerate(batch.warehouses["code"].to_list())}, return_dtype=pl.Int64
-    )
-    return (wh * batch.problem.n_skus + batch.skus.search_sorted(frame["sku"])).to_numpy()
-
-
-def _redecide(
-    batch: Batch, decision: Decision, fresh: pl.DataFrame, short: pl.DataFrame, policy: AllocationPolicy
-) -> Decision:
-    """Someone reserved meanwhile: take the locked rows' fresh numbers and decide again for
-    the orders that used a short item; the others keep their warehouses."""
-    p = batch.problem
-    batch.base[_key_ids(batch, fresh)] = (fresh["on_hand"] - fresh["reserved"]).to_numpy()
-    keys = np.where(decision.warehouse >= 0, decision.warehouse * p.n_skus + p.sku, -1)
-    hit = np.isin(keys, _key_ids(batch, short))
-    hosts = np.zeros(decision.served.size, bool)
-    hosts[p.host[hit]] = True
-    chosen = np.where(hosts[p.host], -1, decision.warehouse)
-    p.avail = batch.base.copy()
-    kept = chosen >= 0
-    np.subtract.at(p.avail, keys[kept], p.qty[kept])
-    again = decide(p, policy, batch.own, hosts=hosts, chosen=chosen)
-    mine = hosts[p.host]
-    again.missing = np.where(mine, again.missing, decision.missing)
-    again.missing_at = np.where(mine, again.missing_at, decision.missing_at)
-    return again
-
-
-def _withdraw(batch: Batch, decision: Decision, short: pl.DataFrame) -> Decision:
-    """After the last round, the orders still using a short item wait for the next run."""
-    p = batch.problem
-    keys = np.where(decision.warehouse >= 0, decision.warehouse * p.n_skus + p.sku, -1)
-    hosts = np.zeros(decision.served.size, bool)
-    hosts[p.host[np.isin(keys, _key_ids(batch, short))]] = True
-    decision.warehouse = np.where(hosts[p.host], -1, decision.warehouse)
-    decision.served = decision.served & ~hosts
-    return decision
 
 
 def _short_lines(batch: Batch, decision: Decision) -> pl.DataFrame:
@@ -162,9 +116,8 @@ def allocate_batch(
     batch_id: int | None = None,
 ) -> AllocationResult:
     """Allocate these orders (those still approved or backordered) in the caller's write
-    transaction: decide on frames, lock and check the stock rows in a fixed order, decide
-    again for the orders whose stock someone else took meanwhile (at most max_rounds),
-    then write everything with one guarded stock update (see kit.allocation)."""
+    transaction: lock the orders, then every stock row of their SKUs in a fixed order,
+    decide on arrays, and write everything with one guarded stock update (see kit.allocation)."""
     start = time.perf_counter()
     result = AllocationResult(batches=1)
     orders = lock_orders(conn, order_nos)
@@ -177,22 +130,7 @@ def allocate_batch(
     clock_start = time.perf_counter()
     decision = decide(batch.problem, policy, batch.own)
     result.decide_seconds = time.perf_counter() - clock_start
-    short_keys = pl.DataFrame()
-    for result.rounds in range(1, policy.max_rounds + 2):  # every decision is checked
-        lines = served_lines(batch, decision.warehouse, decision.served)
-        need = lines.group_by(KEY).agg(pl.col("quantity").sum())
-        fresh = lock_levels(conn, need)
-        short_keys = need.join(fresh, on=KEY, how="left").filter(
-            (pl.col("on_hand") - pl.col("reserved")).fill_null(0) < pl.col("quantity")
-        )
-        if short_keys.height == 0 or result.rounds > policy.max_rounds:
-            break
-        clock_start = time.perf_counter()
-        decision = _redecide(batch, decision, fresh, short_keys, policy)
-        result.decide_seconds += time.perf_counter() - clock_start
-    if short_keys.height:
-        decision = _withdraw(batch, decision, short_keys)
-        lines = served_lines(batch, decision.warehouse, decision.served)
+    lines = served_lines(batch, decision.warehouse, decision.served)
     write_stock(conn, lines)
     lines = write_shipments(conn, lines, orders, default_carrier, at)
     write_reservations(conn, lines, actor, at, batch_id)
