@@ -30,6 +30,39 @@ STATUSES = ("queued", "sent", "cancelled")
 _US = pl.Datetime("us")
 
 
+def _audit(
+    conn: sa.Connection,
+    notices: pl.DataFrame,
+    actor: StaffMember,
+    at: datetime,
+    action: str,
+    *,
+    from_state: str | None,
+    to_state: pl.Expr,
+    reason: pl.Expr,
+    batch_id: int | None = None,
+) -> None:
+    """One audit row (entity order, field notice) per notice of the frame (order_no, …)."""
+    insert_frame(
+        conn,
+        schema.audit,
+        audit_rows(
+            notices.select(
+                pl.col("order_no").alias("entity_id"),
+                pl.lit("notice").alias("field"),
+                pl.lit(from_state, pl.String).alias("from_state"),
+                to_state.alias("to_state"),
+                reason.cast(pl.String).alias("reason"),
+                pl.lit(batch_id, pl.Int64).alias("batch_id"),
+            ),
+            actor,
+            at,
+            "order",
+            action,
+        ),
+    )
+
+
 def queue(
     conn: sa.Connection, notices: pl.DataFrame, actor: StaffMember, at: datetime, batch_id: int | None = None
 ) -> int:
@@ -53,22 +86,16 @@ def queue(
         pl.lit(batch_id, pl.Int64).alias("batch_id"),
     )
     insert_frame(conn, schema.outbox, rows)
-    insert_frame(
+    _audit(
         conn,
-        schema.audit,
-        audit_rows(
-            rows.select(
-                pl.col("order_no").alias("entity_id"),
-                pl.lit("notice").alias("field"),
-                pl.lit(None, pl.String).alias("from_state"),
-                pl.col("kind").alias("to_state"),
-                pl.lit(batch_id, pl.Int64).alias("batch_id"),
-            ),
-            actor,
-            at,
-            "order",
-            "queue_notice",
-        ),
+        rows,
+        actor,
+        at,
+        "queue_notice",
+        from_state=None,
+        to_state=pl.col("kind"),
+        reason=pl.lit(None, pl.String),
+        batch_id=batch_id,
     )
     return rows.height
 
@@ -95,22 +122,15 @@ def withdraw(
         .where(ob.c.notice_id.in_(queued["notice_id"].to_list()), ob.c.status == "queued")
         .values(status="cancelled")
     )
-    insert_frame(
+    _audit(
         conn,
-        schema.audit,
-        audit_rows(
-            queued.select(
-                pl.col("order_no").alias("entity_id"),
-                pl.lit("notice").alias("field"),
-                pl.lit("queued").alias("from_state"),
-                pl.lit("cancelled").alias("to_state"),
-                pl.lit(reason, pl.String).alias("reason"),
-            ),
-            actor,
-            at,
-            "order",
-            "withdraw_notice",
-        ),
+        queued,
+        actor,
+        at,
+        "withdraw_notice",
+        from_state="queued",
+        to_state=pl.lit("cancelled"),
+        reason=pl.lit(reason, pl.String),
     )
     return queued.height
 
@@ -163,21 +183,14 @@ def mark_sent(shop: Shop, notice_ids: list[int]) -> dict[str, list[int]]:
             .all()
         )
         done = rows.filter(pl.col("notice_id").is_in(list(sent)))
-        insert_frame(
+        _audit(
             conn,
-            schema.audit,
-            audit_rows(
-                done.select(
-                    pl.col("order_no").alias("entity_id"),
-                    pl.lit("notice").alias("field"),
-                    pl.lit("queued").alias("from_state"),
-                    pl.lit("sent").alias("to_state"),
-                    pl.col("notice_id").cast(pl.String).alias("reason"),
-                ),
-                actor,
-                moment,
-                "order",
-                "notice_sent",
-            ),
+            done,
+            actor,
+            moment,
+            "notice_sent",
+            from_state="queued",
+            to_state=pl.lit("sent"),
+            reason=pl.col("notice_id"),
         )
     return {"sent": sorted(sent), "skipped": sorted(set(ids) - set(sent))}

@@ -16,7 +16,7 @@ from kit.allocation.problem import Batch
 from kit.i18n import message_expr
 from kit.lifecycle import Planned
 from kit.models import ShipmentStage, ShipMethod, StaffMember
-from kit.stock.ledger import ledger_rows
+from kit.stock.ledger import ledger_rows, reservation_moves
 from kit.stock.levels import KEY, add_to_levels
 from kit.stock.reservations import reservation_rows
 from kit.store import schema
@@ -131,15 +131,7 @@ def write_reservations(
         conn,
         schema.stock_ledger,
         ledger_rows(
-            rows.select(
-                "warehouse_code",
-                "sku",
-                pl.lit("reservation").alias("kind"),
-                pl.col("quantity").alias("reserved_delta"),
-                "order_no",
-                "line_no",
-                "shipment_id",
-            ),
+            reservation_moves(rows),
             actor.name,
             at,
             batch_id,

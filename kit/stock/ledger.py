@@ -34,6 +34,7 @@ __all__ = [
     "post",
     "rebuild_levels",
     "record_opening_balances",
+    "reservation_moves",
 ]
 
 KINDS = ("receipt", "reservation", "release", "pick", "return", "transfer", "count")
@@ -114,6 +115,21 @@ def ledger_rows(moves: pl.DataFrame, actor: str, at: datetime, batch_id: int | N
         ],
         pl.lit(actor).alias("actor"),
         pl.lit(batch_id, pl.Int64).alias("batch_id"),
+    )
+
+
+def reservation_moves(reservations: pl.DataFrame, reason: str | None = None) -> pl.DataFrame:
+    """The `reservation` ledger moves of reservation rows (warehouse_code, sku, quantity,
+    order_no, line_no, shipment_id): reserved goes up by each row's quantity."""
+    return reservations.select(
+        "warehouse_code",
+        "sku",
+        pl.lit("reservation").alias("kind"),
+        pl.col("quantity").alias("reserved_delta"),
+        "order_no",
+        "line_no",
+        "shipment_id",
+        pl.lit(reason, pl.String).alias("reason"),
     )
 
 
@@ -243,16 +259,7 @@ def record_opening_balances(
             conn,
             schema.stock_ledger,
             ledger_rows(
-                todo.select(
-                    "warehouse_code",
-                    "sku",
-                    pl.lit("reservation").alias("kind"),
-                    pl.col("quantity").alias("reserved_delta"),
-                    "order_no",
-                    "line_no",
-                    "shipment_id",
-                    pl.lit(reason).alias("reason"),
-                ),
+                reservation_moves(todo, reason),
                 actor,
                 at,
                 batch_id,

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from kit.errors import BadInput, Conflict
 from kit.i18n import t
 from kit.models import StaffMember
-from kit.stock.ledger import post
+from kit.stock.ledger import post, reservation_moves
 from kit.store import schema
 from kit.store.frames import insert_frame, read_by_keys, read_frame, update_frame
 
@@ -84,16 +84,7 @@ def reserve(
     rows = reservation_rows(lines, at, batch_id)
     post(
         conn,
-        rows.select(
-            "warehouse_code",
-            "sku",
-            pl.lit("reservation").alias("kind"),
-            pl.col("quantity").alias("reserved_delta"),
-            "order_no",
-            "line_no",
-            "shipment_id",
-            pl.lit(reason, pl.String).alias("reason"),
-        ),
+        reservation_moves(rows, reason),
         actor,
         at=at,
         batch_id=batch_id,

@@ -113,6 +113,25 @@ def _items(rows: list[dict[str, Any]] | pl.DataFrame) -> pl.DataFrame:
     return rows if isinstance(rows, pl.DataFrame) else pl.DataFrame(rows)
 
 
+def _move(
+    shop: Shop,
+    action: str,
+    batch_kind: str,
+    source: str,
+    items: list[dict[str, Any]] | pl.DataFrame,
+    apply: Any,
+    **options: Any,
+) -> tuple[int, pl.DataFrame]:
+    """Check the role, then in one write transaction record a batch and apply one movement
+    (kit.stock.movements) to the items; the batch id and the ledger rows written."""
+    actor = permit(shop.actor, action)
+    moment = clock.now()
+    frame = _items(items)
+    with shop.store.write() as conn:
+        batch_id = new_batch(conn, batch_kind, source, actor, moment, lines=frame.height)
+        return batch_id, apply(conn, frame, actor, at=moment, batch_id=batch_id, **options)
+
+
 def receive_goods(
     shop: Shop,
     items: list[dict[str, Any]] | pl.DataFrame,
@@ -121,12 +140,16 @@ def receive_goods(
     kind: str = "receipt",
 ) -> dict[str, Any]:
     """Goods received (or, kind "return", returned by buyers): warehouse_code, sku, quantity."""
-    actor = permit(shop.actor, "receive_stock")
-    moment = clock.now()
-    frame = _items(items)
-    with shop.store.write() as conn:
-        batch_id = new_batch(conn, f"stock_{kind}", "kit stock receive", actor, moment, lines=frame.height)
-        ledger = movements.receive(conn, frame, actor, at=moment, reason=reason, kind=kind, batch_id=batch_id)
+    batch_id, ledger = _move(
+        shop,
+        "receive_stock",
+        f"stock_{kind}",
+        "kit stock receive",
+        items,
+        movements.receive,
+        reason=reason,
+        kind=kind,
+    )
     return {"batch_id": batch_id, "changed": ledger.height, "units": _units(ledger)}
 
 
@@ -134,12 +157,9 @@ def count_stock(
     shop: Shop, counted: list[dict[str, Any]] | pl.DataFrame, *, reason: str | None = None
 ) -> dict[str, Any]:
     """A stock count (盘点): warehouse_code, sku, on_hand as counted; differences are corrected."""
-    actor = permit(shop.actor, "count_stock")
-    moment = clock.now()
-    frame = _items(counted)
-    with shop.store.write() as conn:
-        batch_id = new_batch(conn, "stock_count", "kit stock correct", actor, moment, lines=frame.height)
-        ledger = movements.count(conn, frame, actor, at=moment, reason=reason, batch_id=batch_id)
+    batch_id, ledger = _move(
+        shop, "count_stock", "stock_count", "kit stock correct", counted, movements.count, reason=reason
+    )
     return {"batch_id": batch_id, "changed": ledger.height, "units": _units(ledger)}
 
 
@@ -147,12 +167,15 @@ def transfer_goods(
     shop: Shop, items: list[dict[str, Any]] | pl.DataFrame, *, reason: str | None = None
 ) -> dict[str, Any]:
     """Transfers between warehouses (S23): from_warehouse, to_warehouse, sku, quantity."""
-    actor = permit(shop.actor, "transfer_stock")
-    moment = clock.now()
-    frame = _items(items)
-    with shop.store.write() as conn:
-        batch_id = new_batch(conn, "stock_transfer", "kit stock transfer", actor, moment, lines=frame.height)
-        ledger = movements.transfer(conn, frame, actor, at=moment, reason=reason, batch_id=batch_id)
+    batch_id, ledger = _move(
+        shop,
+        "transfer_stock",
+        "stock_transfer",
+        "kit stock transfer",
+        items,
+        movements.transfer,
+        reason=reason,
+    )
     return {"batch_id": batch_id, "changed": ledger.height // 2, "units": _units(ledger) // 2}
 
 
