@@ -76,6 +76,34 @@ SPEC: dict[str, dict[str, Any]] = {
     "shipping": {
         "default_carrier": Setting(str, "yto", "carrier unless an order says otherwise (S5); a "
                                    "built-in code or an installed plugin's"),
+        "platform_carrier_names": Setting(dict, {}, "carrier code → the name the platform's batch "
+                                          "shipping file expects, where it differs from the kit's "
+                                          "Chinese name (S9)"),
+    },
+    "packing": {  # kit.packing; S8, S25
+        "tolerance_percent": Setting(int, 10, "a parcel weighing more than this many percent off "
+                                     "its expected weight needs a person to accept it (S8)"),
+        "tolerance_g": Setting(int, 50, "… and at least this many grams off (small parcels)"),
+        "implausible_factor": Setting(int, 10, "a weight this many times off the expected one (or "
+                                      "zero) is a typing or scale error: refused"),
+        "max_parcel_g": Setting(int, 50_000, "no parcel weighs more than this (carriers' limit)"),
+        "packaging_g": Setting(dict, {"fragile": 320, "jewellery": 150, "apparel": 60, "bags": 120,
+                                      "shoes": 80, "liquids": 200, "home": 100, "electronics": 150,
+                                      "food": 100},
+                               "grams of packing material by SKU category, added to the items' "
+                               "weight (S24c); a category not listed adds default_packaging_g"),
+        "default_packaging_g": Setting(int, 100, "packing material of a category not listed"),
+        "guides": Setting(dict, {"fragile": "fragile", "jewellery": "jewellery", "apparel": "soft",
+                                 "bags": "soft", "shoes": "soft", "liquids": "liquids"},
+                          "SKU category → packing guide (fragile, jewellery, soft, liquids; S25)"),
+    },
+    "documents": {  # kit.documents; S8, S14, S18, S22
+        "font": Setting(str, "", "a TTF/OTF/TTC font with Chinese glyphs embedded in every PDF; "
+                        "empty: the first found of Noto Sans CJK, Source Han Sans, WenQuanYi"),
+        "label_size": Setting(str, "100x150", "waybill label size in mm",
+                              choices=("76x130", "100x150", "100x180")),
+        "mask_receiver_phone": Setting(bool, False, "print the receiver's phone as 138****5678"),
+        "warranty_months": Setting(int, 12, "the warranty period printed on the warranty card (S18)"),
     },
     "review": {
         "gift_keywords": Setting(list, ["送礼", "送人", "礼物", "生日", "不要价格", "别放价格",
@@ -144,6 +172,7 @@ SPEC: dict[str, dict[str, Any]] = {
     },
 }
 DEFAULT_STAFF = {"店长": Role.SUPERVISOR}
+PACKING_GUIDES = ("fragile", "jewellery", "soft", "liquids")  # S25
 
 
 @dataclass(frozen=True)
@@ -188,6 +217,11 @@ class Config:
         k: s.default for k, s in SPEC["allocation"].items()})
     shortages: dict[str, Any] = field(default_factory=lambda: {
         k: s.default for k, s in SPEC["shortages"].items()})
+    platform_carrier_names: dict[str, str] = field(default_factory=dict)
+    packing: dict[str, Any] = field(default_factory=lambda: {
+        k: s.default for k, s in SPEC["packing"].items()})
+    documents: dict[str, Any] = field(default_factory=lambda: {
+        k: s.default for k, s in SPEC["documents"].items()})
     source: str | None = None
 
     @property
@@ -299,7 +333,30 @@ def parse(data: dict[str, Any], source: str | None = None) -> Config:
         allocation=_positive("allocation", values["allocation"], ("batch_orders",)),
         shortages=_positive("shortages", values["shortages"], ("notify_within_hours", "alternatives",
                                                                "price_band_percent")),
+        platform_carrier_names=_text_table("shipping.platform_carrier_names",
+                                           values["shipping"]["platform_carrier_names"]),
+        packing=_packing(values["packing"]),
+        documents=_positive("documents", values["documents"], ("warranty_months",)),
     )
+
+
+def _text_table(key: str, table: dict[str, Any]) -> dict[str, str]:
+    """A table of text values (code → name), refusing anything else with the key."""
+    for name, value in table.items():
+        _check(f"{key}.{name}", value, Setting(str, None, ""))
+    return dict(table)
+
+
+def _packing(values: dict[str, Any]) -> dict[str, Any]:
+    """[packing]: positive limits, grams per category, guides drawn from the four of S25."""
+    out = _positive("packing", values, ("tolerance_percent", "implausible_factor", "max_parcel_g"))
+    for category, grams in values["packaging_g"].items():
+        if not isinstance(grams, int) or isinstance(grams, bool) or grams < 0:
+            raise ConfigError("config.bad_type", key=f"packing.packaging_g.{category}", value=repr(grams),
+                              expected="integer ≥ 0")
+    for category, guide in values["guides"].items():
+        _check(f"packing.guides.{category}", guide, Setting(str, None, "", choices=PACKING_GUIDES))
+    return out
 
 
 def _positive(prefix: str, values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:

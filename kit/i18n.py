@@ -42,10 +42,21 @@ def _flatten(prefix: str, table: dict[str, Any], out: dict[str, str]) -> None:
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    """All messages of one language, keyed by dotted name (e.g. ``stage.new``)."""
-    text = resources.files("kit.messages").joinpath(f"{lang}.toml").read_text("utf-8")
+    """All messages of one language, keyed by dotted name (e.g. ``stage.new``): the main file
+    ``kit/messages/<lang>.toml`` and each capability's own ``kit/messages/<lang>/*.toml``."""
+    folder = resources.files("kit.messages")
     out: dict[str, str] = {}
-    _flatten("", tomllib.loads(text), out)
+    _flatten("", tomllib.loads(folder.joinpath(f"{lang}.toml").read_text("utf-8")), out)
+    part_folder = folder.joinpath(lang)
+    parts = sorted((p for p in part_folder.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name) \
+        if part_folder.is_dir() else []
+    for part in parts:
+        more: dict[str, str] = {}
+        _flatten("", tomllib.loads(part.read_text("utf-8")), more)
+        clash = sorted(set(more) & set(out))
+        if clash:
+            raise ValueError(f"message {clash[0]!r} of {lang}/{part.name} is already defined")
+        out |= more
     return out
 
 

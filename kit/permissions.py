@@ -28,6 +28,14 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "release_stock": frozenset({W, A, S, SYS}),
     "pick_stock": frozenset({W, L, S}),
     "run_allocation": frozenset({W, S, SYS}),
+    # pick, pack, print, ship (S7, S8, S9, S18, S22): waves and pick lists, printing documents,
+    # shortages found on the shelf, the reason an order due today did not ship, the platform's
+    # batch file of confirmed shipments
+    "plan_waves": frozenset({W, L, S}),
+    "print_documents": frozenset({W, L, A, S}),
+    "report_short_pick": frozenset({W, S}),
+    "record_not_shipped": frozenset({P, W, L, S}),
+    "export_confirmation": frozenset({P, L, S}),
     # buyer notices (S13, S20): queue them, mark them sent once the buyer has been told
     "notify_buyers": frozenset({P, A, S, SYS}),
     # generating the demo shop

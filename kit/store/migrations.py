@@ -67,6 +67,23 @@ def _v4_stock(conn: sa.Connection) -> None:
     record_opening_balances(conn, "system:migration", clock.now())
 
 
+def _v6_pick_pack_ship(conn: sa.Connection) -> None:
+    """Shelf locations; shipment wave, insurance, SMS and packer columns; waves and the packer's
+    register (created from kit.store.schema as it stands: a later change to one of them must
+    freeze this version's definition here first)."""
+    add_column(conn, "stock_levels", "location", sa.Text())
+    add_column(conn, "shipments", "wave_id", sa.BigInteger())
+    add_column(conn, "shipments", "insured_fen", sa.BigInteger(), default="0")
+    add_column(conn, "shipments", "sms_notify", sa.Boolean(), default="false")
+    add_column(conn, "shipments", "packed_at", sa.DateTime())
+    add_column(conn, "shipments", "packed_by", sa.Text())
+    add_column(conn, "shipments", "handed_over_by", sa.Text())
+    conn.exec_driver_sql("CREATE INDEX ix_shipments_wave_id ON shipments (wave_id)")
+    conn.exec_driver_sql("CREATE INDEX ix_shipments_stage ON shipments (stage)")
+    for table in (schema.waves, schema.pack_register):
+        table.create(conn)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         1,
@@ -94,6 +111,12 @@ MIGRATIONS: list[Migration] = [
         5,
         "outbox of buyer notices (stockouts, S20; later shipping and after-sales, S13)",
         lambda conn: schema.outbox.create(conn),
+    ),
+    Migration(
+        6,
+        "pick, pack and ship: shelf locations, pick waves, the packer's register, shipment "
+        "insurance / SMS / packer columns",
+        _v6_pick_pack_ship,
     ),
 ]
 

@@ -92,6 +92,7 @@ stock_levels = sa.Table(
     sa.CheckConstraint("reserved >= 0", name="ck_stock_reserved_nonnegative"),
     sa.CheckConstraint("reserved <= on_hand", name="ck_stock_reserved_within_on_hand"),
     sa.Index("ix_stock_levels_sku", "sku"),  # v4: allocation reads the levels of an order's SKUs
+    sa.Column("location", Text),  # v6: the shelf (货位) the SKU is picked from in this warehouse
 )
 
 orders = sa.Table(
@@ -181,6 +182,15 @@ shipments = sa.Table(
     sa.Column("updated_at", Time, nullable=False),
     sa.Index("ix_shipments_order_no", "order_no"),
     sa.Index("ix_shipments_tracking_no", "tracking_no"),
+    # v6: picking, packing and hand-over
+    sa.Column("wave_id", BigInt),  # the pick wave it is picked in (kit.picking)
+    sa.Column("insured_fen", BigInt, nullable=False, server_default="0"),  # S24c, asked by the buyer
+    sa.Column("sms_notify", Bool, nullable=False, server_default=sa.false()),  # S24c
+    sa.Column("packed_at", Time),
+    sa.Column("packed_by", Text),
+    sa.Column("handed_over_by", Text),
+    sa.Index("ix_shipments_wave_id", "wave_id"),
+    sa.Index("ix_shipments_stage", "stage"),
 )
 
 parcels = sa.Table(
@@ -414,6 +424,36 @@ outbox = sa.Table(
     sa.Column("batch_id", BigInt),
     sa.Index("ix_outbox_order_no_kind", "order_no", "kind"),
     sa.Index("ix_outbox_status", "status"),
+)
+
+# --- v6: pick waves, the packer's register -------------------------------------------------
+
+waves = sa.Table(
+    "waves",
+    metadata,
+    _id("wave_id"),
+    sa.Column("warehouse_code", Text, nullable=False),
+    sa.Column("carrier_code", Text, nullable=False),
+    sa.Column("ship_by", Time),  # the earliest deadline of its shipments
+    sa.Column("shipments", Int, nullable=False),
+    sa.Column("units", Int, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("created_by", Text, nullable=False),
+)
+
+pack_register = sa.Table(
+    "pack_register",  # S8: the packer's own register, one row per parcel closed
+    metadata,
+    _id("entry_id"),
+    sa.Column("shipment_id", BigInt, nullable=False),
+    sa.Column("order_no", Text, nullable=False),
+    sa.Column("parcel_no", Int, nullable=False),
+    sa.Column("weight_g", Int, nullable=False),
+    sa.Column("expected_weight_g", Int, nullable=False),  # items and packing material
+    sa.Column("packer", Text, nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("warning", Text),  # a weight outside the tolerance, accepted by the packer
+    sa.Index("ix_pack_register_shipment_id", "shipment_id"),
 )
 
 # What an entity of the lifecycle is stored in, and its key column.
