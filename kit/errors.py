@@ -25,6 +25,7 @@ __all__ = [
     "Conflict",
     "GuardFailed",
     "IllegalTransition",
+    "NeedsConfirmation",
     "KitError",
     "NotFound",
     "PermissionDenied",
@@ -100,6 +101,11 @@ class GuardFailed(Refused):
 
 class Conflict(Refused):
     """Someone else changed the record between reading and writing."""
+
+
+class NeedsConfirmation(Refused):
+    """Something unusual (a parcel's weight far from the expected one) needs a person to
+    accept it; asked again with it accepted, the action goes through."""
 
 
 class NotFound(BadInput):

@@ -221,7 +221,16 @@ def stock_levels(rng: np.random.Generator, cat: Catalog, held: np.ndarray, reser
         "sku": cat.skus["sku"].gather(si),
         "on_hand": reserved[wi, si] + free[wi, si],
         "reserved": reserved[wi, si],
-    }, schema={"warehouse_code": pl.String, "sku": pl.String, "on_hand": pl.Int64, "reserved": pl.Int64})
+        "location": _locations(cat, si),
+    }, schema={"warehouse_code": pl.String, "sku": pl.String, "on_hand": pl.Int64, "reserved": pl.Int64,
+               "location": pl.String})
+
+
+def _locations(cat: Catalog, si: np.ndarray) -> pl.Series:
+    """Shelf codes (货位) zone-aisle-level: a zone per category, a category's SKUs side by side."""
+    zones = cat.skus["category"].gather(si).rank("dense").cast(pl.Int64).to_numpy() - 1
+    return pl.Series([f"{'ABCDEFGHJKLMNPQR'[z % 16]}-{i % 30 + 1:02d}-{i % 4 + 1}"
+                      for z, i in zip(zones, si, strict=True)], dtype=pl.String)
 
 
 @cache

@@ -20,7 +20,7 @@ from kit.models import ShipmentStage, StaffMember, Stage
 from kit.store import schema
 from kit.store.frames import read_by_keys
 
-__all__ = ["OPEN_SHIPMENT_STAGES", "after", "cancel_fulfilment"]
+__all__ = ["OPEN_SHIPMENT_STAGES", "after", "cancel_fulfilment", "cancel_shipments"]
 
 OPEN_SHIPMENT_STAGES = (str(ShipmentStage.ALLOCATED), str(ShipmentStage.PICKING), str(ShipmentStage.PACKED))
 
@@ -41,15 +41,11 @@ def cancel_fulfilment(
     """Cancel these (cancelled) orders' open shipments, release their reservations, close
     their backorders and withdraw their queued notices. Returns what it did, by kind."""
     from kit.i18n import t
-    from kit.lifecycle.apply import apply_many
     from kit.outbox import withdraw
     from kit.stock.reservations import release
 
     why = reason or t("stock.order_cancelled")
-    shipments = read_by_keys(conn, schema.shipments, ["shipment_id", "stage"], "order_no", order_nos)
-    open_ids = shipments.filter(pl.col("stage").is_in(OPEN_SHIPMENT_STAGES))["shipment_id"].to_list()
-    if open_ids:
-        apply_many(conn, "shipment", open_ids, "cancel", actor, reason=why, now=at)
+    open_ids = cancel_shipments(conn, order_nos, actor, why, at)
     released = release(conn, order_nos, why, actor, at=at)
     bo = schema.backorders
     closed = (
@@ -70,3 +66,20 @@ def cancel_fulfilment(
         "backorders": len(closed),
         "notices": queued,
     }
+
+
+def cancel_shipments(
+    conn: sa.Connection, order_nos: list[str], actor: StaffMember, reason: str, at: datetime
+) -> list[int]:
+    """Cancel these orders' open shipments (allocated, picking, packed) through the lifecycle;
+    goods already taken off the shelf for them (packed: reservations `picked`) go back on
+    hand with a `return` ledger row. Returns the shipment ids cancelled."""
+    from kit.lifecycle.apply import apply_many
+    from kit.stock.reservations import restock
+
+    shipments = read_by_keys(conn, schema.shipments, ["shipment_id", "stage"], "order_no", order_nos)
+    open_ids = shipments.filter(pl.col("stage").is_in(OPEN_SHIPMENT_STAGES))["shipment_id"].to_list()
+    if open_ids:
+        apply_many(conn, "shipment", open_ids, "cancel", actor, reason=reason, now=at)
+        restock(conn, open_ids, reason, actor, at=at)
+    return [int(i) for i in open_ids]

@@ -26,9 +26,10 @@ __all__ = [
     "release",
     "reservation_rows",
     "reserve",
+    "restock",
 ]
 
-STATUSES = ("reserved", "picked", "released")
+STATUSES = ("reserved", "picked", "released", "restocked")
 RESERVATION_COLUMNS = [
     "reservation_id",
     "order_no",
@@ -122,8 +123,10 @@ def open_reservations(
     return read_frame(conn, stmt)
 
 
-def _finish(conn: sa.Connection, held: pl.DataFrame, status: str, at: datetime) -> None:
-    """Mark reservations released or picked (one guarded bulk update: still `reserved`)."""
+def _finish(
+    conn: sa.Connection, held: pl.DataFrame, status: str, at: datetime, was: str = "reserved"
+) -> None:
+    """Mark reservations released, picked or restocked (one guarded bulk update: still `was`)."""
     changed = update_frame(
         conn,
         schema.reservations,
@@ -131,7 +134,7 @@ def _finish(conn: sa.Connection, held: pl.DataFrame, status: str, at: datetime) 
             "reservation_id",
             pl.lit(status).alias("status"),
             pl.lit(at, pl.Datetime("us")).alias("updated_at"),
-            pl.lit("reserved").alias("_old_status"),
+            pl.lit(was).alias("_old_status"),
         ),
         "reservation_id",
         guard="status",
@@ -215,6 +218,40 @@ def pick(
         batch_id=batch_id,
     )
     _finish(conn, held, "picked", at)
+    return held
+
+
+def restock(
+    conn: sa.Connection,
+    shipment_ids: list[int],
+    reason: str,
+    actor: StaffMember,
+    *,
+    at: datetime,
+    batch_id: int | None = None,
+) -> pl.DataFrame:
+    """Goods picked for these (cancelled) shipments go back on the shelf: each `picked`
+    reservation becomes `restocked` and a `return` ledger row raises on_hand. Returns them."""
+    held = open_reservations(conn, shipment_ids=list(shipment_ids), status="picked")
+    if held.height == 0:
+        return held
+    post(
+        conn,
+        held.select(
+            "warehouse_code",
+            "sku",
+            pl.lit("return").alias("kind"),
+            pl.col("quantity").alias("on_hand_delta"),
+            "order_no",
+            "line_no",
+            "shipment_id",
+            pl.lit(reason).alias("reason"),
+        ),
+        actor,
+        at=at,
+        batch_id=batch_id,
+    )
+    _finish(conn, held, "restocked", at, was="picked")
     return held
 
 

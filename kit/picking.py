@@ -1,0 +1,418 @@
+"""Pick waves and pick lists (S7, S12, S18, S23): allocated shipments are grouped into waves by
+warehouse, carrier and ship-by day; each wave has a pick list sorted by shelf location then
+SKU, with totals and the lines of each order. Starting a wave moves its shipments and their
+orders to `picking` through kit.lifecycle. A shortage found on the shelf goes back to the
+stock flow (S7): the shelf's level is corrected, the order's stock released and the order
+backordered, so that the shortage list and the next allocation run see it.
+
+    >>> from kit import picking
+    >>> picking.plan(shop)                       # the waves allocated shipments would form
+    >>> waves = picking.start_waves(shop)        # form them: shipments and orders → picking
+    >>> picking.pick_list(shop, waves[0]["wave_id"]).totals
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from kit import clock
+from kit.errors import BadInput, Refused
+from kit.i18n import t
+from kit.lifecycle import apply_many
+from kit.lifecycle.followups import cancel_shipments
+from kit.models import ShipmentStage, Stage
+from kit.permissions import require
+from kit.shop import Shop
+from kit.stock.ledger import new_batch, post
+from kit.stock.levels import lock_skus
+from kit.stock.reservations import release
+from kit.store import schema
+from kit.store.frames import read_by_keys, read_frame, update_frame
+
+__all__ = [
+    "PLAN_COLUMNS",
+    "PickList",
+    "pick_list",
+    "plan",
+    "report_short",
+    "start_waves",
+    "wave_shipments",
+    "waves",
+]
+
+PLAN_COLUMNS = ["warehouse_code", "carrier_code", "due_day", "ship_by", "shipments", "orders", "units"]
+_US = pl.Datetime("us")
+NO_LOCATION = "~"  # sorts after every shelf code: items without a location come last
+
+
+@dataclass(frozen=True)
+class PickList:
+    """What a picker takes for one wave: totals per item by location, and each order's lines."""
+
+    wave: dict[str, Any]
+    totals: pl.DataFrame  # location, sku, title, spec, quantity, orders
+    per_order: pl.DataFrame  # order_no, shipment_id, location, sku, title, spec, quantity
+
+
+def _allocated(
+    conn: sa.Connection, warehouse: str | None, carrier: str | None, due_before: datetime | None
+) -> pl.DataFrame:
+    """Allocated shipments not in a wave, with their order's ship-by and units."""
+    sh, o, sl = schema.shipments, schema.orders, schema.shipment_lines
+    units = (
+        sa.select(sl.c.shipment_id, sa.func.sum(sl.c.quantity).label("units"))
+        .group_by(sl.c.shipment_id)
+        .subquery()
+    )
+    stmt = (
+        sa.select(
+            sh.c.shipment_id,
+            sh.c.order_no,
+            sh.c.warehouse_code,
+            sh.c.carrier_code,
+            o.c.ship_by,
+            sa.func.coalesce(units.c.units, 0).label("units"),
+        )
+        .join(o, o.c.order_no == sh.c.order_no)
+        .outerjoin(units, units.c.shipment_id == sh.c.shipment_id)
+        .where(
+            sh.c.stage == str(ShipmentStage.ALLOCATED),
+            sh.c.wave_id.is_(None),
+            o.c.stage.in_([str(Stage.ALLOCATED), str(Stage.PICKING)]),
+        )
+    )
+    if warehouse:
+        stmt = stmt.where(sh.c.warehouse_code == warehouse)
+    if carrier:
+        stmt = stmt.where(sh.c.carrier_code == carrier)
+    if due_before is not None:
+        stmt = stmt.where(o.c.ship_by < due_before)
+    frame = read_frame(conn, stmt)
+    return frame.with_columns(pl.col("ship_by").cast(_US).dt.date().alias("due_day"))
+
+
+def _grouped(frame: pl.DataFrame, max_shipments: int) -> pl.DataFrame:
+    """Each shipment's wave number: by warehouse, carrier and ship-by day, most urgent first,
+    at most `max_shipments` per wave."""
+    keys = ["warehouse_code", "carrier_code", "due_day"]
+    ordered = frame.sort([*keys, "ship_by", "shipment_id"], nulls_last=True)
+    ranked = ordered.with_columns((pl.int_range(pl.len()).over(keys) // max_shipments).alias("_chunk"))
+    return ranked.with_columns(pl.struct([*keys, "_chunk"]).rank("dense").cast(pl.Int64).alias("_wave"))
+
+
+def plan(
+    shop: Shop,
+    *,
+    warehouse: str | None = None,
+    carrier: str | None = None,
+    due_before: datetime | None = None,
+) -> pl.DataFrame:
+    """The waves allocated shipments would form, most urgent first (PLAN_COLUMNS); nothing is written."""
+    require(shop.actor, "read")
+    with shop.store.read() as conn:
+        frame = _allocated(conn, warehouse, carrier, due_before)
+    return (
+        frame.group_by("warehouse_code", "carrier_code", "due_day")
+        .agg(
+            pl.col("ship_by").min(),
+            pl.len().alias("shipments"),
+            pl.col("order_no").n_unique().alias("orders"),
+            pl.col("units").sum(),
+        )
+        .sort("due_day", "warehouse_code", "carrier_code", nulls_last=True)
+        .select(PLAN_COLUMNS)
+    )
+
+
+def start_waves(
+    shop: Shop,
+    *,
+    warehouse: str | None = None,
+    carrier: str | None = None,
+    due_before: datetime | None = None,
+    max_shipments: int = 200,
+    shipment_ids: list[int] | None = None,
+) -> list[dict[str, Any]]:
+    """Form pick waves of the allocated shipments (or of `shipment_ids`) and move them and their
+    orders to picking, in one transaction; the waves formed (wave_id, warehouse, carrier,
+    ship_by, shipments, units). Shipments another person put in a wave meanwhile are left out."""
+    actor = require(shop.actor, "plan_waves")
+    if max_shipments < 1:
+        raise BadInput("picking.bad_max", value=max_shipments)
+    moment = clock.now()
+    with shop.store.write() as conn:
+        frame = _allocated(conn, warehouse, carrier, due_before)
+        if shipment_ids is not None:
+            wanted = [int(i) for i in shipment_ids]
+            frame = frame.filter(pl.col("shipment_id").is_in(wanted))
+            missing = sorted(set(wanted) - set(frame["shipment_id"].to_list()))
+            if missing:
+                raise Refused("picking.not_allocated", shipment_id=missing[0])
+        if frame.height == 0:
+            return []
+        orders = frame["order_no"].unique().sort().to_list()
+        stages = read_by_keys(conn, schema.orders, ["order_no", "stage"], "order_no", orders)
+        to_pick = stages.filter(pl.col("stage") == str(Stage.ALLOCATED))["order_no"].to_list()
+        refused_orders: set[str] = set()
+        if to_pick:
+            result = apply_many(conn, "order", to_pick, "start_picking", actor, now=moment)
+            refused_orders = {key for key, _ in result.refused}
+        frame = frame.filter(~pl.col("order_no").is_in(list(refused_orders)))
+        moved = apply_many(
+            conn, "shipment", frame["shipment_id"].sort().to_list(), "start_picking", actor, now=moment
+        )
+        accepted = [int(k) for k in moved.keys_applied]
+        frame = _grouped(frame.filter(pl.col("shipment_id").is_in(accepted)), max_shipments)
+        waves = (
+            frame.group_by("_wave")
+            .agg(
+                pl.col("warehouse_code").first(),
+                pl.col("carrier_code").first(),
+                pl.col("ship_by").min(),
+                pl.len().alias("shipments"),
+                pl.col("units").sum(),
+            )
+            .sort("_wave")
+        )
+        ids = []
+        for row in waves.iter_rows(named=True):
+            ids.append(
+                conn.execute(
+                    schema.waves.insert()
+                    .values(
+                        warehouse_code=row["warehouse_code"],
+                        carrier_code=row["carrier_code"],
+                        ship_by=row["ship_by"],
+                        shipments=row["shipments"],
+                        units=row["units"],
+                        created_at=moment,
+                        created_by=actor.name,
+                    )
+                    .returning(schema.waves.c.wave_id)
+                ).scalar_one()
+            )
+        waves = waves.with_columns(pl.Series("wave_id", ids, pl.Int64))
+        update_frame(
+            conn,
+            schema.shipments,
+            frame.join(waves.select("_wave", "wave_id"), on="_wave").select("shipment_id", "wave_id"),
+            "shipment_id",
+        )
+    return waves.select(
+        "wave_id", "warehouse_code", "carrier_code", "ship_by", "shipments", "units"
+    ).to_dicts()
+
+
+def waves(shop: Shop, *, open_only: bool = True) -> pl.DataFrame:
+    """Pick waves, newest first, with how many of their shipments are still picking, packed, gone."""
+    require(shop.actor, "read")
+    w, sh = schema.waves, schema.shipments
+    with shop.store.read() as conn:
+        frame = read_frame(conn, sa.select(w).order_by(w.c.wave_id.desc()))
+        stages = read_frame(
+            conn,
+            sa.select(sh.c.wave_id, sh.c.stage, sa.func.count().label("n"))
+            .where(sh.c.wave_id.is_not(None))
+            .group_by(sh.c.wave_id, sh.c.stage),
+        )
+    counts = {
+        s: pl.col("n").filter(pl.col("stage") == s).sum().alias(s)
+        for s in (str(ShipmentStage.PICKING), str(ShipmentStage.PACKED))
+    }
+    per_wave = stages.group_by("wave_id").agg(*counts.values())
+    frame = frame.join(per_wave, on="wave_id", how="left").with_columns(
+        pl.col(list(counts)).fill_null(0).cast(pl.Int64)
+    )
+    if open_only:
+        frame = frame.filter((pl.col("picking") + pl.col("packed")) > 0)
+    return frame
+
+
+def wave_shipments(shop: Shop, wave_id: int) -> pl.DataFrame:
+    """The shipments of one wave with their order, stage and tracking number, in pick order."""
+    require(shop.actor, "read")
+    sh, o = schema.shipments, schema.orders
+    with shop.store.read() as conn:
+        _wave_row(conn, wave_id)
+        return read_frame(
+            conn,
+            sa.select(
+                sh.c.shipment_id,
+                sh.c.order_no,
+                sh.c.stage,
+                sh.c.carrier_code,
+                sh.c.tracking_no,
+                sh.c.expected_weight_g,
+                sh.c.weight_g,
+                o.c.receiver_name,
+                o.c.ship_by,
+                o.c.no_price_slip,
+            )
+            .join(o, o.c.order_no == sh.c.order_no)
+            .where(sh.c.wave_id == int(wave_id))
+            .order_by(o.c.ship_by, sh.c.shipment_id),
+        )
+
+
+def _wave_row(conn: sa.Connection, wave_id: int) -> dict[str, Any]:
+    w, wh = schema.waves, schema.warehouses
+    row = (
+        conn.execute(
+            sa.select(w, wh.c.name.label("warehouse_name"))
+            .outerjoin(wh, wh.c.code == w.c.warehouse_code)
+            .where(w.c.wave_id == int(wave_id))
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise BadInput("picking.unknown_wave", wave_id=wave_id)
+    return dict(row)
+
+
+def pick_list(shop: Shop, wave_id: int) -> PickList:
+    """The pick list of a wave: totals per item sorted by shelf location then SKU, and per order."""
+    require(shop.actor, "read")
+    sh, sl, lv, sk = schema.shipments, schema.shipment_lines, schema.stock_levels, schema.skus
+    with shop.store.read() as conn:
+        wave = _wave_row(conn, wave_id)
+        lines = read_frame(
+            conn,
+            sa.select(
+                sh.c.order_no,
+                sh.c.shipment_id,
+                lv.c.location,
+                sl.c.sku,
+                sk.c.title,
+                sk.c.spec,
+                sl.c.quantity,
+            )
+            .select_from(sh.join(sl, sl.c.shipment_id == sh.c.shipment_id))
+            .outerjoin(lv, (lv.c.warehouse_code == sh.c.warehouse_code) & (lv.c.sku == sl.c.sku))
+            .outerjoin(sk, sk.c.sku == sl.c.sku)
+            .where(sh.c.wave_id == int(wave_id), sh.c.stage != str(ShipmentStage.CANCELLED)),
+        )
+    lines = lines.with_columns(pl.col("title").fill_null(pl.col("sku")))
+    place = pl.col("location").fill_null(NO_LOCATION)
+    totals = (
+        lines.group_by("location", "sku")
+        .agg(
+            pl.col("title").first(),
+            pl.col("spec").first(),
+            pl.col("quantity").sum(),
+            pl.col("order_no").n_unique().cast(pl.Int64).alias("orders"),
+        )
+        .sort(place, "sku")
+        .select("location", "sku", "title", "spec", "quantity", "orders")
+    )
+    per_order = lines.sort("order_no", "shipment_id", place, "sku").select(
+        "order_no", "shipment_id", "location", "sku", "title", "spec", "quantity"
+    )
+    return PickList(wave, totals, per_order)
+
+
+def report_short(
+    shop: Shop, shipment_id: int, sku: str, found: int, *, reason: str | None = None
+) -> dict[str, Any]:
+    """A shortage found at picking (S7): only `found` of the units this shipment needs of `sku`
+    are on the shelf. The level is corrected by the shortfall (a `count` ledger row), the
+    order's open shipments are cancelled and their stock released, and the order is
+    backordered with what it misses, for the shortage list and the next allocation run."""
+    actor = require(shop.actor, "report_short_pick")
+    moment = clock.now()
+    with shop.store.write() as conn:
+        ship = (
+            conn.execute(
+                sa.select(schema.shipments).where(schema.shipments.c.shipment_id == int(shipment_id))
+            )
+            .mappings()
+            .first()
+        )
+        if ship is None:
+            raise BadInput("picking.unknown_shipment", shipment_id=shipment_id)
+        if ship["stage"] != str(ShipmentStage.PICKING):
+            raise Refused(
+                "picking.short_not_picking",
+                shipment_id=shipment_id,
+                stage=t(f"shipment_stage.{ship['stage']}"),
+            )
+        needed_rows = read_by_keys(
+            conn, schema.shipment_lines, ["line_no", "sku", "quantity"], "shipment_id", [int(shipment_id)]
+        ).filter(pl.col("sku") == sku)
+        needed = int(needed_rows["quantity"].sum()) if needed_rows.height else 0
+        if needed == 0:
+            raise BadInput("picking.sku_not_in_shipment", shipment_id=shipment_id, sku=sku)
+        if not 0 <= int(found) < needed:
+            raise BadInput("picking.bad_found", sku=sku, found=found, needed=needed, needed_less=needed - 1)
+        order_no, warehouse = ship["order_no"], ship["warehouse_code"]
+        others = read_by_keys(conn, schema.shipments, ["shipment_id", "stage"], "order_no", [order_no])
+        gone = others.filter(
+            pl.col("stage").is_in(
+                [str(ShipmentStage.PACKED), str(ShipmentStage.HANDED_OVER), str(ShipmentStage.CONFIRMED)]
+            )
+        )
+        if gone.height:
+            raise Refused("picking.short_part_packed", order_no=order_no, shipment_id=gone["shipment_id"][0])
+        why = reason or t("picking.short_reason", sku=sku, found=found, needed=needed)
+        batch_id = new_batch(conn, "short_pick", f"shipment {shipment_id}", actor, moment, lines=1)
+        apply_many(conn, "order", [order_no], "backorder", actor, reason=why, now=moment)  # locks the order
+        held = read_by_keys(conn, schema.reservations, ["sku"], "order_no", [order_no])
+        lock_skus(conn, sorted({sku, *held["sku"].to_list()}))  # then its stock, as every writer does
+        cancel_shipments(conn, [order_no], actor, why, moment)
+        released = release(conn, [order_no], why, actor, at=moment, batch_id=batch_id)
+        level = conn.execute(
+            sa.select(schema.stock_levels.c.on_hand, schema.stock_levels.c.reserved).where(
+                schema.stock_levels.c.warehouse_code == warehouse, schema.stock_levels.c.sku == sku
+            )
+        ).one()
+        shortfall = needed - int(found)
+        corrected = min(shortfall, int(level.on_hand) - int(level.reserved))
+        if corrected > 0:
+            post(
+                conn,
+                pl.DataFrame(
+                    {
+                        "warehouse_code": [warehouse],
+                        "sku": [sku],
+                        "kind": ["count"],
+                        "on_hand_delta": [-corrected],
+                        "order_no": [order_no],
+                        "shipment_id": [int(shipment_id)],
+                        "reason": [why],
+                    }
+                ),
+                actor,
+                at=moment,
+                batch_id=batch_id,
+            )
+        short = needed_rows.select(
+            pl.lit(order_no).alias("order_no"),
+            pl.col("line_no").cast(pl.Int64),
+            "sku",
+            pl.col("quantity").cast(pl.Int64),
+        ).with_columns(
+            pl.lit(shortfall, pl.Int64).alias("missing"), pl.lit(warehouse).alias("warehouse_code")
+        )
+        _open_backorders(conn, short, moment, batch_id)
+    return {
+        "order_no": order_no,
+        "shipment_id": int(shipment_id),
+        "sku": sku,
+        "needed": needed,
+        "found": int(found),
+        "corrected": max(corrected, 0),
+        "released": released.height,
+        "batch_id": batch_id,
+    }
+
+
+def _open_backorders(conn: sa.Connection, short: pl.DataFrame, at: datetime, batch_id: int) -> None:
+    """Open backorder rows for the lines found short (one open row per line: updated in place)."""
+    from kit.allocation.write import write_backorders  # allocation builds on picking's neighbours
+
+    write_backorders(conn, short, pl.Series("order_no", [], pl.String), at, batch_id)
