@@ -25,7 +25,9 @@ from kit.store.frames import insert_frame, read_by_keys, read_frame
 
 __all__ = ["KINDS", "STATUSES", "mark_sent", "notices", "queue", "withdraw"]
 
-KINDS = ("stockout",)  # S20; shipping (S24c) and after-sales (S13) notices join with their issues
+# stockout (S20), shipped with the tracking number (S24c), delayed (S19), address check and COD
+# confirmation (S16, S24a); after-sales notices join with their issue (S13)
+KINDS = ("stockout", "shipped", "delayed", "address_check", "cod_confirm")
 STATUSES = ("queued", "sent", "cancelled")
 _US = pl.Datetime("us")
 

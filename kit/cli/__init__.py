@@ -7,6 +7,7 @@ import click
 from kit.cli.carriers import carriers
 from kit.cli.core import demo, init, serve, status
 from kit.cli.deadlines import deadlines
+from kit.cli.fulfil import pack, pick, print_, ship
 from kit.cli.intake import import_
 from kit.cli.review import reconcile, review
 from kit.cli.shortages import outbox, shortages
@@ -25,7 +26,7 @@ def cli(lang: str | None) -> None:
 
 
 for command in (init, demo, status, import_, review, reconcile, deadlines, stock, allocate, shortages, outbox,
-                carriers, serve):
+                pick, pack, print_, ship, carriers, serve):
     cli.add_command(command)
 
 

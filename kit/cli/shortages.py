@@ -110,7 +110,7 @@ def outbox(
                 "outbox.row",
                 notice_id=r["notice_id"],
                 order_no=r["order_no"],
-                kind=t(f"outbox.kind_{r['kind']}"),
+                kind=t(f"outbox_kinds.{r['kind']}"),
                 due=r["due_at"].strftime("%m-%d %H:%M"),
                 late=t("outbox.late") if r["overdue"] else "",
                 text=r["text"],
