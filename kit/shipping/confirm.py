@@ -86,7 +86,13 @@ def confirm(
             ids = sorted({int(i) for i in shipment_ids})
         if not ids:
             return {"batch_id": None, "confirmed": [], "refused": [], "orders": 0, "notices": 0}
+        bad = _bad_numbers(conn, list(ids), carriers.for_config(shop.config))
+        ids = [i for i in ids if i not in bad]
         result = apply_many(conn, "shipment", list(ids), "confirm", actor, now=moment)
+        result.refused.extend(
+            (str(i), BadInput("shipping.confirm_bad_number", shipment_id=i, reason=why))
+            for i, why in sorted(bad.items())
+        )
         done = [int(k) for k in result.keys_applied]
         batch_id = new_batch(conn, "confirm", "kit ship --confirm", actor, moment, lines=len(done))
         notices = 0
@@ -109,6 +115,31 @@ def confirm(
         "refused": [(k, str(e)) for k, e in result.refused],
         "notices": notices,
     }
+
+
+def _bad_numbers(conn: sa.Connection, ids: list[int], registry: carriers.CarrierRegistry) -> dict[int, str]:
+    """Shipments whose tracking number its carrier does not accept (checked again before the
+    platform sees it: a number typed into the database, or a carrier's rules changed)."""
+    sh = schema.shipments
+    bad: dict[int, str] = {}
+    for start in range(0, len(ids), 5_000):
+        rows = conn.execute(
+            sa.select(sh.c.shipment_id, sh.c.carrier_code, sh.c.tracking_no).where(
+                sh.c.shipment_id.in_(ids[start : start + 5_000])
+            )
+        )
+        checks: dict[str, Any] = {}
+        for shipment_id, code, number in rows:
+            if code not in checks:
+                try:
+                    checks[code] = registry.get(code).validate_tracking_number
+                except BadInput as exc:
+                    bad[int(shipment_id)] = exc.message
+                    continue
+            verdict = checks[code](number or "")
+            if not verdict.valid:
+                bad[int(shipment_id)] = verdict.reason
+    return bad
 
 
 def confirmed_rows(conn: sa.Connection, shipment_ids: list[int]) -> pl.DataFrame:
