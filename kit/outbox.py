@@ -10,6 +10,7 @@ when; sending (the platform's messages, SMS) is left to staff or a later adapter
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ from kit.shop import Shop
 from kit.store import schema
 from kit.store.frames import insert_frame, read_by_keys, read_frame
 
-__all__ = ["KINDS", "STATUSES", "mark_sent", "notices", "queue", "withdraw"]
+__all__ = ["KINDS", "STATUSES", "export_csv", "mark_sent", "notices", "queue", "send", "withdraw"]
 
 # stockout (S20), shipped with the tracking number (S24c), delayed (S19), address check and COD
 # confirmation (S16, S24a); after-sales notices join with their issue (S13)
@@ -196,3 +197,97 @@ def mark_sent(shop: Shop, notice_ids: list[int]) -> dict[str, list[int]]:
             reason=pl.col("notice_id"),
         )
     return {"sent": sorted(sent), "skipped": sorted(set(ids) - set(sent))}
+
+
+def send(
+    shop: Shop, *, kind: str | None = None, limit: int | None = None, registry: Any = None
+) -> dict[str, Any]:
+    """Offer queued notices to the notifier plugins (the `send_notice` hook: SMS, e-mail,
+    platform message), the most urgent first; each one a plugin sent is marked sent by
+    "plugin:NAME". Without a notifier they stay queued (export_csv). Returns sent ids, how
+    many are left, and (notice_id, plugin, error) for notifiers that failed. `registry`: the
+    plugins to ask (default: those installed, kit.carriers.for_config)."""
+    from kit.carriers import for_config
+
+    actor = require(shop.actor, "notify_buyers")
+    registry = registry or for_config(shop.config)
+    queued = notices(shop, status="queued", kind=kind)
+    if limit is not None:
+        queued = queued.head(limit)
+    if queued.height == 0 or not registry.notifiers:
+        return {"sent": [], "left": queued.height, "errors": [], "notifiers": registry.notifiers}
+    o = schema.orders
+    with shop.store.read() as conn:
+        who = read_by_keys(
+            conn,
+            o,
+            ["order_no", "receiver_mobile", "buyer_nick", "platform"],
+            "order_no",
+            queued["order_no"].unique().to_list(),
+        )
+    sent: list[tuple[int, str]] = []
+    errors: list[tuple[int, str, str]] = []
+    for notice in queued.join(who, on="order_no", how="left", maintain_order="left").iter_rows(named=True):
+        offered = {
+            k: notice[k]
+            for k in (
+                "notice_id",
+                "order_no",
+                "kind",
+                "lang",
+                "text",
+                "receiver_mobile",
+                "buyer_nick",
+                "platform",
+            )
+        }
+        plugin, failed = registry.send_notice(offered)
+        errors += [(notice["notice_id"], name, error) for name, error in failed]
+        if plugin is not None:
+            sent.append((int(notice["notice_id"]), plugin))
+    done = _mark(shop, actor, sent)
+    return {
+        "sent": done,
+        "left": queued.height - len(done),
+        "errors": errors,
+        "notifiers": registry.notifiers,
+    }
+
+
+def _mark(shop: Shop, actor: StaffMember, sent: list[tuple[int, str]]) -> list[int]:
+    """Mark notices sent by the plugins that sent them (still queued only), with audit rows."""
+    ob = schema.outbox
+    moment = clock.now()
+    done: list[int] = []
+    with shop.store.write() as conn:
+        for notice_id, plugin in sent:
+            hit = conn.execute(
+                ob.update()
+                .where(ob.c.notice_id == notice_id, ob.c.status == "queued")
+                .values(status="sent", sent_at=moment, sent_by=f"plugin:{plugin}")
+                .returning(ob.c.order_no)
+            ).scalar()
+            if hit is not None:
+                done.append(notice_id)
+                _audit(
+                    conn,
+                    pl.DataFrame({"order_no": [hit], "notice_id": [notice_id]}),
+                    actor,
+                    moment,
+                    "notice_sent",
+                    from_state="queued",
+                    to_state=pl.lit("sent"),
+                    reason=pl.lit(f"plugin:{plugin}"),
+                )
+    return done
+
+
+def export_csv(shop: Shop, path: str, *, kind: str | None = None) -> int:
+    """Write the queued notices (notice_id, order_no, kind, due_at, text) to a UTF-8 CSV with a BOM
+    (Excel opens it) for staff who send them by hand; the number of notices written."""
+    frame = notices(shop, status="queued", kind=kind).select(
+        "notice_id", "order_no", "kind", "due_at", "text"
+    )
+    with open(path, "w", encoding="utf-8-sig", newline="") as out:
+        out.write(frame.write_csv())
+    return frame.height

@@ -37,3 +37,10 @@ def adjust_quote(quote: Any, request: Any) -> Any:
 @hookspec
 def on_shipment_event(event: Any) -> None:
     """Told of every new tracking event (notify the buyer, write back to a platform …)."""
+
+
+@hookspec
+def send_notice(notice: Any) -> Any:
+    """Send one buyer notice (S13) by SMS, e-mail or platform message: `notice` is a dict with
+    notice_id, order_no, kind, lang, text, receiver_mobile, buyer_nick, platform. Return True
+    when sent; None when this plugin does not send this kind (the next notifier is asked)."""

@@ -33,12 +33,13 @@ log = logging.getLogger("kit.carriers")
 CODE = re.compile(r"[a-z][a-z0-9_]*")  # ASCII only: codes go into URLs, file names, CSS classes
 CHECKS = ("upu_s10",)  # check-digit rules kit.carriers.numbers knows
 ENTRY_POINT_GROUP = "kit.carriers"
-BUILTIN_CODES = frozenset({"yto", "sf", "zto", "sto", "yunda", "jd", "ems", "jt", "deppon", "self",
-                           "none", "dropship"})
+BUILTIN_CODES = frozenset(
+    {"yto", "sf", "zto", "sto", "yunda", "jd", "ems", "jt", "deppon", "self", "none", "dropship"}
+)
 DEFAULT_PLUGINS = (
-    "kit.carriers.builtin.express",   # yto, sf, zto, sto, yunda, jd, ems, jt, deppon
-    "kit.carriers.builtin.special",   # self, none, dropship
-    "kit.carriers.builtin.tables",    # the sample contract rate tables
+    "kit.carriers.builtin.express",  # yto, sf, zto, sto, yunda, jd, ems, jt, deppon
+    "kit.carriers.builtin.special",  # self, none, dropship
+    "kit.carriers.builtin.tables",  # the sample contract rate tables
 )
 
 
@@ -138,26 +139,34 @@ class CarrierRegistry:
         def register_carrier(adapter: Carrier) -> None:
             check_adapter(adapter)
             if adapter.code in self.adapters:
-                raise BadInput("carriers.duplicate_code", code=adapter.code,
-                               plugin=plugin_name, other=self.owner[adapter.code])
+                raise BadInput(
+                    "carriers.duplicate_code",
+                    code=adapter.code,
+                    plugin=plugin_name,
+                    other=self.owner[adapter.code],
+                )
             self.adapters[adapter.code] = adapter
             self.owner[adapter.code] = plugin_name
             info.carriers.append(adapter.code)
 
         def register_pattern(pattern: Pattern) -> None:
             if pattern.check is not None and pattern.check not in CHECKS:
-                raise BadInput("carriers.unknown_check", plugin=plugin_name, check=pattern.check,
-                               known=", ".join(CHECKS))
+                raise BadInput(
+                    "carriers.unknown_check", plugin=plugin_name, check=pattern.check, known=", ".join(CHECKS)
+                )
             try:
                 re.compile(pattern.regex)
             except re.error as exc:
-                raise BadInput("carriers.bad_regex", plugin=plugin_name, pattern=pattern.name,
-                               detail=str(exc)) from None
+                raise BadInput(
+                    "carriers.bad_regex", plugin=plugin_name, pattern=pattern.name, detail=str(exc)
+                ) from None
             self.patterns.append(pattern)
 
         calls: list[tuple[str, dict[str, Any]]] = [
-            ("register_carriers", {"register": register_carrier,
-                                   "settings": self._settings_for(plugin_name, info.source)}),
+            (
+                "register_carriers",
+                {"register": register_carrier, "settings": self._settings_for(plugin_name, info.source)},
+            ),
             ("tracking_patterns", {"register": register_pattern}),
             ("rate_tables", {"register": self.rate_tables.append}),
         ]
@@ -203,8 +212,9 @@ class CarrierRegistry:
         try:
             ok, value = outcome.get(timeout=self.timeout)
         except queue.Empty:
-            raise CarrierUnavailable("carriers.timeout", code=code, capability=capability,
-                                     seconds=self.timeout) from None
+            raise CarrierUnavailable(
+                "carriers.timeout", code=code, capability=capability, seconds=self.timeout
+            ) from None
         if not ok:
             raise value
         return value
@@ -214,16 +224,20 @@ class CarrierRegistry:
         returns something that is not a Quote is skipped and logged, never breaks quoting."""
         for impl in self.pm.hook.adjust_quote.get_hookimpls():  # in the order plugins were added
             try:
-                changed = impl.function(**{k: v for k, v in {"quote": quote, "request": request}.items()
-                                           if k in impl.argnames})
+                changed = impl.function(
+                    **{k: v for k, v in {"quote": quote, "request": request}.items() if k in impl.argnames}
+                )
             except Exception as exc:
                 log.warning("adjust_quote of plugin %s failed: %s", impl.plugin_name, _error_text(exc))
                 continue
             if changed is None:
                 continue
             if not isinstance(changed, Quote) or changed.price_fen < 0:
-                log.warning("adjust_quote of plugin %s returned %r, not a Quote: ignored",
-                            impl.plugin_name, type(changed).__name__)
+                log.warning(
+                    "adjust_quote of plugin %s returned %r, not a Quote: ignored",
+                    impl.plugin_name,
+                    type(changed).__name__,
+                )
                 continue
             quote = changed
         return quote
@@ -238,15 +252,52 @@ class CarrierRegistry:
                 failed.append((impl.plugin_name, _error_text(exc)))
         return failed
 
+    def send_notice(self, notice: dict[str, Any]) -> tuple[str | None, list[tuple[str, str]]]:
+        """Offer a buyer notice to the notifier plugins in turn: (the plugin that sent it or None,
+        [(plugin, error)] of those that raised)."""
+        failed = []
+        for impl in self.pm.hook.send_notice.get_hookimpls():  # in registration order
+            try:
+                if impl.function(**({"notice": notice} if "notice" in impl.argnames else {})) is True:
+                    return impl.plugin_name, failed
+            except Exception as exc:
+                failed.append((impl.plugin_name, _error_text(exc)))
+        return None, failed
+
+    @property
+    def notifiers(self) -> list[str]:
+        """The plugins that implement send_notice, in the order they are asked."""
+        return [impl.plugin_name for impl in self.pm.hook.send_notice.get_hookimpls()]
+
     def listing(self) -> list[dict[str, Any]]:
         """One row per carrier and one per unavailable plugin: code, names, capabilities, plugin, status."""
-        rows = [{"code": code, "name_zh": a.name.zh, "name_en": a.name.en,
-                 "capabilities": sorted(a.capabilities), "plugin": self.owner[code],
-                 "source": self.plugins[self.owner[code]].source, "status": "ok", "error": None}
-                for code, a in sorted(self.adapters.items())]
-        rows += [{"code": None, "name_zh": None, "name_en": None, "capabilities": [], "plugin": p.name,
-                  "source": p.source, "status": p.status, "error": p.error}
-                 for p in self.plugins.values() if p.status != "ok"]
+        rows = [
+            {
+                "code": code,
+                "name_zh": a.name.zh,
+                "name_en": a.name.en,
+                "capabilities": sorted(a.capabilities),
+                "plugin": self.owner[code],
+                "source": self.plugins[self.owner[code]].source,
+                "status": "ok",
+                "error": None,
+            }
+            for code, a in sorted(self.adapters.items())
+        ]
+        rows += [
+            {
+                "code": None,
+                "name_zh": None,
+                "name_en": None,
+                "capabilities": [],
+                "plugin": p.name,
+                "source": p.source,
+                "status": p.status,
+                "error": p.error,
+            }
+            for p in self.plugins.values()
+            if p.status != "ok"
+        ]
         return rows
 
 
@@ -257,12 +308,17 @@ def check_adapter(adapter: Any) -> None:
         raise BadInput("carriers.bad_code", code=repr(code))
     caps = getattr(adapter, "capabilities", None)
     if not isinstance(caps, frozenset | set):
-        raise BadInput("carriers.bad_capabilities", code=code, capabilities=repr(caps),
-                       known=", ".join(CAPABILITIES))
+        raise BadInput(
+            "carriers.bad_capabilities", code=code, capabilities=repr(caps), known=", ".join(CAPABILITIES)
+        )
     unknown = sorted(set(caps) - set(CAPABILITIES))
     if unknown:
-        raise BadInput("carriers.bad_capabilities", code=code, capabilities=", ".join(unknown) or repr(caps),
-                       known=", ".join(CAPABILITIES))
+        raise BadInput(
+            "carriers.bad_capabilities",
+            code=code,
+            capabilities=", ".join(unknown) or repr(caps),
+            known=", ".join(CAPABILITIES),
+        )
     missing = [METHODS[c] for c in caps if not callable(getattr(adapter, METHODS[c], None))]
     if missing or not hasattr(adapter, "name"):
         raise BadInput("carriers.missing_methods", code=code, methods=", ".join(missing) or "name")
@@ -276,8 +332,13 @@ def allowed_plugins() -> set[str] | None:
     return {name.strip() for name in value.split(",") if name.strip()}
 
 
-def load(settings: dict[str, dict[str, str]] | None = None, *, timeout: float = 10.0,
-         entry_points_too: bool = True, extra: tuple[tuple[object, str], ...] = ()) -> CarrierRegistry:
+def load(
+    settings: dict[str, dict[str, str]] | None = None,
+    *,
+    timeout: float = 10.0,
+    entry_points_too: bool = True,
+    extra: tuple[tuple[object, str], ...] = (),
+) -> CarrierRegistry:
     """The built-in carriers, the installed plugins KIT_LOAD_PLUGINS allows, and `extra` ones.
 
     `settings` are kit.toml's [carriers.NAME] tables; see `for_config` to take them, and the
@@ -297,6 +358,10 @@ def for_config(config: Any, **kwargs: Any) -> CarrierRegistry:
     """load() with the settings and timeout of a kit Config; its default carrier must exist."""
     registry = load(config.carrier_settings, timeout=config.carrier_timeout, **kwargs)
     if config.default_carrier not in registry.adapters:
-        raise ConfigError("config.unknown_carrier", key="shipping.default_carrier",
-                          value=config.default_carrier, expected=", ".join(sorted(registry.adapters)))
+        raise ConfigError(
+            "config.unknown_carrier",
+            key="shipping.default_carrier",
+            value=config.default_carrier,
+            expected=", ".join(sorted(registry.adapters)),
+        )
     return registry

@@ -82,6 +82,14 @@ def shortages(
 @click.option("--status", type=click.Choice(outbox_service.STATUSES), default="queued", show_default=True)
 @click.option("--all", "everything", is_flag=True, help="Every notice, whatever its status.")
 @click.option("--sent", "sent_ids", type=int, multiple=True, help="Mark this notice sent (repeatable).")
+@click.option("--send", "send", is_flag=True, help="Offer queued notices to the notifier plugins.")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the queued notices to this CSV (UTF-8 with BOM) for sending by hand.",
+)
 def outbox(
     db: str | None,
     as_json: bool,
@@ -90,9 +98,34 @@ def outbox(
     status: str,
     everything: bool,
     sent_ids: tuple[int, ...],
+    send: bool,
+    csv_path: str | None,
 ) -> None:
-    """Notices to buyers (S13, S20): what to tell whom, by when; --sent ID marks one sent."""
+    """Notices to buyers (S13, S20, S24c): what to tell whom, by when; --sent ID marks one sent."""
     with open_shop(db, config_path, actor) as shop:
+        if send:
+            result = outbox_service.send(shop)
+            if as_json:
+                emit_json({"ok": True, **result})
+            else:
+                for notice_id, plugin, error in result["errors"]:
+                    say(t("outbox.notifier_failed", notice_id=notice_id, plugin=plugin, error=error))
+                say(
+                    t(
+                        "outbox.sent_by_plugins",
+                        sent=len(result["sent"]),
+                        left=result["left"],
+                        notifiers="、".join(result["notifiers"]) or t("outbox.no_notifier"),
+                    )
+                )
+            return
+        if csv_path:
+            count = outbox_service.export_csv(shop, csv_path)
+            if as_json:
+                emit_json({"ok": True, "path": csv_path, "notices": count})
+            else:
+                say(t("outbox.exported", path=csv_path, count=count))
+            return
         if sent_ids:
             result = outbox_service.mark_sent(shop, list(sent_ids))
             if as_json:
