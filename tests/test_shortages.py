@@ -516,9 +516,10 @@ def test_mark_sent_once_then_skipped_S13(shop, clock):
 
 
 def test_queue_refuses_an_unknown_kind(lite_shop):
-    """The outbox holds the kinds it knows (stockout); anything else is a mistake, refused."""
+    """The outbox holds the kinds it knows (stockout, shipped, delayed …); anything else is a
+    mistake, refused."""
     shop = lite_shop
-    notice = pl.DataFrame({"order_no": [O1], "kind": ["shipped"], "lang": ["zh"], "text": ["已发货"],
+    notice = pl.DataFrame({"order_no": [O1], "kind": ["parcel_lost"], "lang": ["zh"], "text": ["丢件"],
                            "payload": [None], "due_at": [DUE]},
                           schema_overrides={"payload": pl.String})
     with pytest.raises(BadInput) as bad, shop.store.write() as conn:

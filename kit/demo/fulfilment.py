@@ -99,7 +99,7 @@ def shipments(rng: np.random.Generator, o: dict[str, np.ndarray], lines: dict[st
             "line_keep": keep, "line_ship": inv, "expected": expected,
             "measured": np.rint(expected * (1 + np.clip(rng.normal(0, 0.012, m), -0.03, 0.03))),
             "updated": times[np.where(sst == S_CANCELLED, 5, sst), np.arange(m)],
-            "handed": times[3], "confirmed": times[4], "created": times[0],
+            "handed": times[3], "confirmed": times[4], "created": times[0], "packed": times[2],
             "core": unique_ints(rng, 10**10, 10**11, m), "lead": rng.integers(0, 100, m)}
 
 
@@ -154,6 +154,8 @@ def fulfilment_frames(rng: np.random.Generator, lines: dict[str, np.ndarray], sh
     codes = warehouses()["code"].to_list()
     m, so, sst = ship["order"].size, ship["order"], ship["stage"]
     ids = np.arange(1, m + 1)
+    packed = np.isin(sst, [S_PACKED, S_HANDED_OVER, S_CONFIRMED])
+    handed = np.isin(sst, [S_HANDED_OVER, S_CONFIRMED])
     carrier = pl.Series(carrier_codes()).gather(ship["carrier"])
     tracking_no = tracking_numbers(ship["carrier"], ship["core"], ship["lead"], ship["numbered"])
     when = np.where(ship["tracked"][:, None], ship["when"], NEVER)
@@ -183,6 +185,12 @@ def fulfilment_frames(rng: np.random.Generator, lines: dict[str, np.ndarray], sh
             "version": np.zeros(m, np.int64),
             "updated_at": moments(origin_s, np.where(k > 0, np.maximum(
                 ship["updated"], when[np.arange(m), last]), ship["updated"])),
+            "wave_id": pl.Series([None] * m, dtype=pl.Int64),
+            "insured_fen": np.zeros(m, np.int64), "sms_notify": np.zeros(m, bool),
+            "packed_at": moments(origin_s, ship["packed"], packed),
+            "packed_by": pl.Series(np.where(packed, np.where(ids % 2 == 0, "仓管老周", "仓管小吴"), None),
+                                   dtype=pl.String),
+            "handed_over_by": pl.Series(np.where(handed, "物流小林", None), dtype=pl.String),
         }),
         "parcels": table_frame(schema.parcels, {
             "shipment_id": ids[physical], "parcel_no": np.ones(physical.size, np.int64),
