@@ -25,7 +25,7 @@ from kit import clock
 from kit.config import Config
 from kit.errors import BadInput, NeedsConfirmation, Refused
 from kit.i18n import t
-from kit.lifecycle import apply
+from kit.lifecycle import apply, check_role, transition
 from kit.lifecycle.rollup import follow_shipments
 from kit.models import ShipmentStage
 from kit.permissions import require
@@ -169,8 +169,16 @@ def check_items(items: pl.DataFrame, scanned: Iterable[str] | Mapping[str, int])
         w, g = want.get(sku, 0), got.get(sku, 0)
         if w != g:
             kind = "wrong_item" if w == 0 else ("missing" if g < w else "extra")
-            diffs.append({"sku": sku, "expected": w, "scanned": g, "kind": kind, "short": max(w - g, 0),
-                          "over": max(g - w, 0)})
+            diffs.append(
+                {
+                    "sku": sku,
+                    "expected": w,
+                    "scanned": g,
+                    "kind": kind,
+                    "short": max(w - g, 0),
+                    "over": max(g - w, 0),
+                }
+            )
     return diffs
 
 
@@ -214,6 +222,7 @@ def pack(
     shipment to packed (and its order once all its parcels are), takes the goods off the
     shelf in the stock ledger, writes the weight and the packer's register row."""
     actor = require(shop.actor, "read")
+    check_role(actor, transition("shipment", "pack").roles, t("action.pack"))  # before any other word
     moment = clock.now()
     with shop.store.write() as conn:
         row = _shipment(conn, shipment_id)
@@ -238,6 +247,7 @@ def pack(
             )
         expected = int(expected_weights(items, shop.config)["expected_g"][0]) if items.height else 0
         warning = check_weight(weight_g, expected, shop.config)
+        weight_g = round(weight_g)  # a scale's 820.6 g is written as 821
         note = None
         if warning:
             note = t("packing.weight_warning", value=_kg(weight_g), expected=_kg(expected))

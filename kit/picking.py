@@ -24,6 +24,7 @@ from kit import clock
 from kit.errors import BadInput, Refused
 from kit.i18n import t
 from kit.lifecycle import apply_many
+from kit.lifecycle.apply import read_rows
 from kit.lifecycle.followups import cancel_shipments
 from kit.models import ShipmentStage, Stage
 from kit.permissions import require
@@ -102,7 +103,14 @@ def _grouped(frame: pl.DataFrame, max_shipments: int) -> pl.DataFrame:
     keys = ["warehouse_code", "carrier_code", "due_day"]
     ordered = frame.sort([*keys, "ship_by", "shipment_id"], nulls_last=True)
     ranked = ordered.with_columns((pl.int_range(pl.len()).over(keys) // max_shipments).alias("_chunk"))
-    return ranked.with_columns(pl.struct([*keys, "_chunk"]).rank("dense").cast(pl.Int64).alias("_wave"))
+    waves = (
+        ranked.group_by([*keys, "_chunk"])
+        .agg(pl.col("ship_by").min().alias("_first"))
+        .sort(["due_day", "_first", *keys[:2], "_chunk"], nulls_last=True)
+        .with_row_index("_wave", offset=1)
+        .select(pl.col("_wave").cast(pl.Int64), *keys, "_chunk")
+    )
+    return ranked.join(waves, on=[*keys, "_chunk"], how="left", nulls_equal=True)
 
 
 def plan(
@@ -324,33 +332,37 @@ def report_short(
     order's open shipments are cancelled and their stock released, and the order is
     backordered with what it misses, for the shortage list and the next allocation run."""
     actor = require(shop.actor, "report_short_pick")
+    if isinstance(found, bool) or not isinstance(found, int):
+        raise BadInput("picking.bad_found_type", sku=sku, found=found)
     moment = clock.now()
     with shop.store.write() as conn:
-        ship = (
-            conn.execute(
-                sa.select(schema.shipments).where(schema.shipments.c.shipment_id == int(shipment_id))
-            )
-            .mappings()
-            .first()
-        )
-        if ship is None:
+        order_no = conn.execute(
+            sa.select(schema.shipments.c.order_no).where(schema.shipments.c.shipment_id == int(shipment_id))
+        ).scalar()
+        if order_no is None:
             raise BadInput("picking.unknown_shipment", shipment_id=shipment_id)
+        # Lock the order's shipments, then the order (the order packing and hand-over keep), and
+        # only then read the stages: a parcel packed meanwhile is seen, not cancelled.
+        others = _lock_order_shipments(conn, order_no)
+        read_rows(conn, "order", [order_no])
+        ship = others.filter(pl.col("shipment_id") == int(shipment_id)).row(0, named=True)
         if ship["stage"] != str(ShipmentStage.PICKING):
             raise Refused(
                 "picking.short_not_picking",
                 shipment_id=shipment_id,
                 stage=t(f"shipment_stage.{ship['stage']}"),
             )
-        needed_rows = read_by_keys(
+        lines = read_by_keys(
             conn, schema.shipment_lines, ["line_no", "sku", "quantity"], "shipment_id", [int(shipment_id)]
-        ).filter(pl.col("sku") == sku)
+        )
+        needed_rows = lines.filter(pl.col("sku").str.to_uppercase() == sku.strip().upper())
         needed = int(needed_rows["quantity"].sum()) if needed_rows.height else 0
         if needed == 0:
             raise BadInput("picking.sku_not_in_shipment", shipment_id=shipment_id, sku=sku)
-        if not 0 <= int(found) < needed:
+        sku = needed_rows["sku"][0]
+        if not 0 <= found < needed:
             raise BadInput("picking.bad_found", sku=sku, found=found, needed=needed, needed_less=needed - 1)
-        order_no, warehouse = ship["order_no"], ship["warehouse_code"]
-        others = read_by_keys(conn, schema.shipments, ["shipment_id", "stage"], "order_no", [order_no])
+        warehouse = ship["warehouse_code"]
         gone = others.filter(
             pl.col("stage").is_in(
                 [str(ShipmentStage.PACKED), str(ShipmentStage.HANDED_OVER), str(ShipmentStage.CONFIRMED)]
@@ -360,7 +372,9 @@ def report_short(
             raise Refused("picking.short_part_packed", order_no=order_no, shipment_id=gone["shipment_id"][0])
         why = reason or t("picking.short_reason", sku=sku, found=found, needed=needed)
         batch_id = new_batch(conn, "short_pick", f"shipment {shipment_id}", actor, moment, lines=1)
-        apply_many(conn, "order", [order_no], "backorder", actor, reason=why, now=moment)  # locks the order
+        moved = apply_many(conn, "order", [order_no], "backorder", actor, reason=why, now=moment)
+        if moved.refused:
+            raise moved.refused[0][1]
         held = read_by_keys(conn, schema.reservations, ["sku"], "order_no", [order_no])
         lock_skus(conn, sorted({sku, *held["sku"].to_list()}))  # then its stock, as every writer does
         cancel_shipments(conn, [order_no], actor, why, moment)
@@ -390,13 +404,8 @@ def report_short(
                 at=moment,
                 batch_id=batch_id,
             )
-        short = needed_rows.select(
-            pl.lit(order_no).alias("order_no"),
-            pl.col("line_no").cast(pl.Int64),
-            "sku",
-            pl.col("quantity").cast(pl.Int64),
-        ).with_columns(
-            pl.lit(shortfall, pl.Int64).alias("missing"), pl.lit(warehouse).alias("warehouse_code")
+        short = _spread(needed_rows, shortfall).with_columns(
+            pl.lit(order_no).alias("order_no"), pl.lit(warehouse).alias("warehouse_code")
         )
         _open_backorders(conn, short, moment, batch_id)
     return {
@@ -409,6 +418,32 @@ def report_short(
         "released": released.height,
         "batch_id": batch_id,
     }
+
+
+def _spread(lines: pl.DataFrame, shortfall: int) -> pl.DataFrame:
+    """The shortfall of one SKU spread over its lines, the last lines first (line_no, sku,
+    quantity, missing): two lines of one SKU short by one unit miss one unit between them."""
+    ordered = lines.sort("line_no", descending=True).with_columns(pl.col("quantity").cast(pl.Int64))
+    left = (shortfall - (pl.col("quantity").cum_sum() - pl.col("quantity"))).clip(0)
+    return (
+        ordered.with_columns(pl.min_horizontal(pl.col("quantity"), left).alias("missing"))
+        .filter(pl.col("missing") > 0)
+        .select(pl.col("line_no").cast(pl.Int64), "sku", "quantity", "missing")
+        .sort("line_no")
+    )
+
+
+def _lock_order_shipments(conn: sa.Connection, order_no: str) -> pl.DataFrame:
+    """The order's shipments (id, stage, warehouse), locked in id order on PostgreSQL."""
+    sh = schema.shipments
+    stmt = (
+        sa.select(sh.c.shipment_id, sh.c.stage, sh.c.warehouse_code)
+        .where(sh.c.order_no == order_no)
+        .order_by(sh.c.shipment_id)
+    )
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return read_frame(conn, stmt)
 
 
 def _open_backorders(conn: sa.Connection, short: pl.DataFrame, at: datetime, batch_id: int) -> None:
