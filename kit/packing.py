@@ -212,7 +212,7 @@ def pack(
     shop: Shop,
     shipment_id: int,
     scanned: Iterable[str] | Mapping[str, int],
-    weight_g: int,
+    weight_g: float,
     *,
     accept_weight: bool = False,
     expected_version: int | None = None,

@@ -14,11 +14,14 @@ import polars as pl
 from kit import packing as packing_service
 from kit import picking as picking_service
 from kit import shipping as shipping_service
-from kit.cli.output import common_options, emit_json, pad
+from kit.carriers.builtin.express import mask_mobile
+from kit.cli.output import common_options, emit_json, pad, say
 from kit.cli.review import open_shop
 from kit.errors import BadInput
 from kit.i18n import t
+from kit.models import Role
 
+CALLERS = (Role.PRESALE, Role.SUPERVISOR, Role.AFTERSALE)
 # a hand-over file's headers, in Chinese or English, → the kit's column
 _HEADERS = {
     "包裹号": "shipment_id",
@@ -27,7 +30,7 @@ _HEADERS = {
     "运单号": "tracking_no",
     "快递单号": "tracking_no",
     "快递公司": "carrier_code",
-    "保价": "insured_fen",
+    "保价": "insured_yuan",
     "短信通知": "sms_notify",
 }
 
@@ -218,7 +221,7 @@ def print_(
     "path",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
-    help="CSV of hand-overs: 包裹号 or 订单编号, 运单号, optional 快递公司, 保价 (fen), 短信通知.",
+    help="CSV of hand-overs: 包裹号 or 订单编号, 运单号, optional 快递公司, 保价 (yuan), 短信通知 (是/否).",
 )
 @click.option("--scan", "scan", is_flag=True, help="Read 'SHIPMENT TRACKING' lines from a scanner on stdin.")
 @click.option(
@@ -231,6 +234,13 @@ def print_(
     default=None,
     help="With --confirm: write the platform's batch file (CSV, GBK) here.",
 )
+@click.option(
+    "--confirmed",
+    "confirmed",
+    is_flag=True,
+    help="Shipments confirmed today (or in --batch); with --export, their batch file.",
+)
+@click.option("--batch", "batch_id", type=int, default=None, help="One confirmation batch.")
 @click.option("--awaiting", is_flag=True, help="Handed over, not yet confirmed, with the 21:00 deadline.")
 @click.option("--unshipped", is_flag=True, help="Orders due today that did not ship, with reasons (S8, S9).")
 @click.option("--reason", default=None, help="With --order: why these orders did not ship today (S8).")
@@ -249,6 +259,8 @@ def ship(
     scan: bool,
     confirm: bool,
     export: str | None,
+    confirmed: bool,
+    batch_id: int | None,
     awaiting: bool,
     unshipped: bool,
     reason: str | None,
@@ -271,31 +283,47 @@ def ship(
                     )
                 )
                 lines = shipping_service.write_batch_file(shop, export, rows)
-            text = t(
-                "shipping.confirmed",
-                count=len(done["confirmed"]),
-                **{k: v for k, v in done.items() if k != "confirmed"},
+            text = "\n".join(t("shipping.refused_row", row=k, message=m) for k, m in done["refused"])
+            text = (text + "\n" if text else "") + (
+                t(
+                    "shipping.confirmed",
+                    count=len(done["confirmed"]),
+                    **{k: v for k, v in done.items() if k != "confirmed"},
+                )
+                if done["confirmed"]
+                else t("shipping.nothing_to_confirm")
             )
             if export:
                 text += "\n" + t("shipping.batch_written", path=export, lines=lines)
             _out(as_json, {**done, "export": export, "export_lines": lines}, text)
+        elif confirmed or batch_id is not None:
+            frame = shipping_service.confirmed_in(shop, batch_id)
+            lines = shipping_service.write_batch_file(shop, export, frame) if export else None
+            text = "\n".join(
+                f"{r['order_no']}  {r['carrier_code']}  {r['tracking_no'] or ''}"
+                for r in frame.iter_rows(named=True)
+            )
+            text += ("\n" if text else "") + t("shipping.confirmed_listed", count=frame.height)
+            if export:
+                text += "\n" + t("shipping.batch_written", path=export, lines=lines)
+            _out(as_json, {"confirmed": frame.to_dicts(), "export": export, "export_lines": lines}, text)
         elif awaiting:
             frame = shipping_service.awaiting_confirmation(shop)
             _out(as_json, {"awaiting": frame.to_dicts()}, _awaiting_text(frame))
         elif unshipped:
             frame = shipping_service.unshipped(shop)
+            if shop.actor is None or shop.actor.role not in CALLERS:  # S9: phones are for the callers
+                frame = frame.with_columns(pl.col("receiver_mobile").map_elements(mask_mobile, pl.String))
             _out(as_json, {"unshipped": frame.to_dicts()}, _unshipped_text(frame))
         else:
             rows = _handover_rows(shipment_id, tracking_no, carrier, insured_yuan, sms, path, scan)
             done = shipping_service.hand_over(shop, rows)
-            text = "\n".join(
-                [t("shipping.refused_row", row=r, message=m) for r, m in done["refused"]]
-                + [t("shipping.handed", count=len(done["handed_over"]))]
-            )
+            for row, message in done["refused"]:
+                say(t("shipping.refused_row", row=row, message=message))
             if as_json:
                 emit_json({"ok": not done["refused"], **done})
             else:
-                click.echo(text)
+                click.echo(t("shipping.handed", count=len(done["handed_over"])))
             if done["refused"]:
                 sys.exit(1)
 
@@ -311,14 +339,37 @@ def _handover_rows(
 ) -> Any:
     """The hand-over rows from the arguments, a CSV file or a scanner's lines on stdin."""
     if path:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
-        return frame.rename({c: _HEADERS.get(c.strip(), c.strip()) for c in frame.columns})
+        from kit.intake.encoding import to_utf8
+
+        utf8, _ = to_utf8(Path(path).read_bytes(), path)
+        frame = pl.read_csv(utf8, infer_schema=False)
+        frame = frame.rename({c: _HEADERS.get(c.strip(), c.strip()) for c in frame.columns})
+        if "sms_notify" in frame.columns:
+            yes = pl.col("sms_notify").str.strip_chars().str.to_lowercase()
+            frame = frame.with_columns(
+                pl.when(yes.is_in(["是", "要", "y", "yes", "true", "1"]))
+                .then(True)
+                .when(yes.is_in(["否", "不要", "n", "no", "false", "0", ""]) | yes.is_null())
+                .then(False)
+                .otherwise(None)
+                .alias("sms_notify")
+            )
+        if "insured_yuan" in frame.columns:  # yuan in the file, as on the command line
+            frame = frame.with_columns(
+                (pl.col("insured_yuan").str.strip_chars().cast(pl.Float64, strict=False) * 100)
+                .round()
+                .cast(pl.Int64)
+                .alias("insured_fen")
+            ).drop("insured_yuan")
+        return frame
     if scan:
         rows = []
         for line in sys.stdin:
             parts = line.split()
             if len(parts) >= 2 and parts[0].isdigit():
                 rows.append({"shipment_id": int(parts[0]), "tracking_no": parts[1], "carrier_code": carrier})
+            elif len(parts) == 1:  # the label's number alone: the parcel that carries it
+                rows.append({"tracking_no": parts[0], "carrier_code": carrier})
             elif parts:
                 raise BadInput("cli_fulfil.bad_scan_line", line=line.strip()[:80])
         return rows

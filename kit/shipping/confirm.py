@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from kit import carriers, clock, outbox
 from kit.config import Config
 from kit.errors import BadInput
-from kit.i18n import current_lang, message_expr
-from kit.lifecycle import apply_many
+from kit.i18n import current_lang, message_expr, t
+from kit.lifecycle import apply_many, check_role, transition
 from kit.lifecycle.rollup import follow_shipments
 from kit.models import ShipmentStage
 from kit.permissions import require
@@ -68,6 +68,7 @@ def confirm(
     transaction: shipments → confirmed, orders follow, "shipped" notices queued. Returns the
     batch id, the shipments confirmed and those refused with their reason."""
     actor = require(shop.actor, "read")
+    check_role(actor, transition("shipment", "confirm").roles, t("action.confirm"))
     moment = now or clock.now()
     sh = schema.shipments
     names = carrier_names(shop.config)
@@ -94,9 +95,9 @@ def confirm(
             for i, why in sorted(bad.items())
         )
         done = [int(k) for k in result.keys_applied]
-        batch_id = new_batch(conn, "confirm", "kit ship --confirm", actor, moment, lines=len(done))
-        notices = 0
+        batch_id, notices = None, 0
         if done:
+            batch_id = new_batch(conn, "confirm", "kit ship --confirm", actor, moment, lines=len(done))
             rows = confirmed_rows(conn, done)
             follow_shipments(conn, rows["order_no"].unique().sort().to_list(), "confirm", actor, moment)
             if notify:
@@ -112,20 +113,21 @@ def confirm(
         "batch_id": batch_id,
         "confirmed": done,
         "orders": len({*rows["order_no"]}) if done else 0,
-        "refused": [(k, str(e)) for k, e in result.refused],
+        "refused": [(int(k), str(e)) for k, e in result.refused],
         "notices": notices,
     }
 
 
 def _bad_numbers(conn: sa.Connection, ids: list[int], registry: carriers.CarrierRegistry) -> dict[int, str]:
-    """Shipments whose tracking number its carrier does not accept (checked again before the
-    platform sees it: a number typed into the database, or a carrier's rules changed)."""
+    """Handed-over shipments whose tracking number its carrier does not accept (checked again
+    before the platform sees it: a number typed into the database, or a carrier's rules
+    changed). Shipments in another stage are left to the lifecycle's own refusal."""
     sh = schema.shipments
     bad: dict[int, str] = {}
     for start in range(0, len(ids), 5_000):
         rows = conn.execute(
             sa.select(sh.c.shipment_id, sh.c.carrier_code, sh.c.tracking_no).where(
-                sh.c.shipment_id.in_(ids[start : start + 5_000])
+                sh.c.shipment_id.in_(ids[start : start + 5_000]), sh.c.stage == str(ShipmentStage.HANDED_OVER)
             )
         )
         checks: dict[str, Any] = {}

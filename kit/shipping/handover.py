@@ -17,10 +17,11 @@ import polars as pl
 import sqlalchemy as sa
 
 from kit import carriers, clock
+from kit.carriers.numbers import normalise
 from kit.config import Config
 from kit.errors import BadInput, KitError, Refused
 from kit.i18n import t
-from kit.lifecycle import apply_many, audit_rows
+from kit.lifecycle import apply_many, audit_rows, check_role, transition
 from kit.lifecycle.rollup import follow_shipments
 from kit.models import ShipmentStage
 from kit.permissions import require
@@ -83,12 +84,14 @@ def _resolve(conn: sa.Connection, rows: pl.DataFrame) -> pl.DataFrame:
             sh,
             ["shipment_id", "tracking_no", "stage"],
             "tracking_no",
-            by_number["tracking_no"].str.strip_chars().str.to_uppercase().unique().to_list(),
+            sorted({normalise(n) for n in by_number["tracking_no"].to_list()}),
         )
         found = found.filter(pl.col("stage") != str(ShipmentStage.CANCELLED)).select(
             pl.col("tracking_no").alias("_label"), pl.col("shipment_id").alias("_by_label")
         )
-        rows = rows.with_columns(pl.col("tracking_no").str.strip_chars().str.to_uppercase().alias("_label"))
+        rows = rows.with_columns(
+            pl.col("tracking_no").map_elements(normalise, return_dtype=pl.String).alias("_label")
+        )
         rows = (
             rows.join(found.unique("_label"), on="_label", how="left", maintain_order="left")
             .with_columns(pl.coalesce("shipment_id", "_by_label").alias("shipment_id"))
@@ -239,7 +242,15 @@ def _checked(
     rows = rows.unique("_row", keep="first").sort("_row")
     refused = _refusals(rows, stages)
     ok = rows.filter(~pl.col("_row").is_in([r for r, _ in refused]))
-    return ok.unique("shipment_id", keep="first", maintain_order=True), refused
+    again = ok.filter(
+        pl.col("shipment_id").is_duplicated() & (pl.int_range(pl.len()).over("shipment_id") > 0)
+    )
+    first_row = ok.group_by("shipment_id").agg(pl.col("_row").min().alias("_first"))
+    for row, sid, first in (
+        again.join(first_row, on="shipment_id").select("_row", "shipment_id", "_first").iter_rows()
+    ):
+        refused.append((int(row), t("shipping.shipment_twice", shipment_id=sid, row=first)))
+    return ok.filter(~pl.col("_row").is_in(again["_row"].implode())), refused
 
 
 def _write_numbers(conn: sa.Connection, done: pl.DataFrame, **extra: pl.Expr) -> None:
@@ -294,6 +305,7 @@ def hand_over(
     insured_fen and sms_notify. Returns handed_over (shipment ids) and refused ([row, message]);
     the good rows are written in one transaction."""
     actor = require(shop.actor, "read")
+    check_role(actor, transition("shipment", "hand_over").roles, t("action.hand_over"))
     check_sender(shop.config)
     moment = now or clock.now()
     registry = carriers.for_config(shop.config)
