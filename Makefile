@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8866
 
-.PHONY: demo test lint bench serve venv clean
+.PHONY: demo test lint bench serve venv clean screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "fahuo-kit needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -30,6 +30,10 @@ lint: $(STAMP)
 ## make bench: kit vs floor vs naive, written to benchmarks/RESULTS.md
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+## make screenshots: every desk in Chromium, screenshots kept in docs/screenshots/ for the README
+screenshots: $(STAMP)
+	KIT_SCREENSHOTS=docs/screenshots KIT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -m browser
 
 serve: $(STAMP)
 	$(BIN)/kit serve --port $(PORT)

@@ -117,17 +117,19 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serving(db: str, folder: Path) -> Iterator[Server]:
-    """`kit serve` over the database on a free port, logging into `folder`; stopped on exit.
+def serving(db: str, folder: Path, config: Path | None = None, actor: str | None = None) -> Iterator[Server]:
+    """`kit serve` over the database on a free port, logging into `folder`; stopped on exit;
+    with `config` (a kit.toml, e.g. with the sender address, S26b) and `actor` (--as NAME).
 
     The shell's KIT_* settings (language, another database) do not leak into the server.
     """
     port = free_port()
     log = folder / "serve.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIT_")}
+    extra = [*(["--config", str(config)] if config else []), *(["--as", actor] if actor else [])]
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(KIT), "serve", "--db", db, "--port", str(port), "--dir", str(ROOT / "dashboards")],
+            [str(KIT), "serve", "--db", db, *extra, "--port", str(port), "--dir", str(ROOT / "dashboards")],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
