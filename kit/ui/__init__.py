@@ -17,9 +17,13 @@ import logging
 
 from kit.ui.review_desk import ReviewDesk, ReviewDeskModel, review_desk
 from kit.ui.session import ShopModel, describe_error, open_shop
+from kit.ui.shipping_desk import ShippingDeskModel, shipping_desk
+from kit.ui.shipping_view import ShippingDesk
 from kit.ui.status import StatusBoard, StatusModel, status_dashboard
 from kit.ui.stock_desk import StockDeskModel, stock_desk
 from kit.ui.stock_view import StockDesk
+from kit.ui.warehouse_desk import WarehouseDeskModel, warehouse_desk
+from kit.ui.warehouse_view import WarehouseDesk
 from kit.ui.widgets import KpiGroup, KpiTile, MessageArea
 
 __all__ = [
@@ -28,16 +32,22 @@ __all__ = [
     "MessageArea",
     "ReviewDesk",
     "ReviewDeskModel",
+    "ShippingDesk",
+    "ShippingDeskModel",
     "ShopModel",
     "StatusBoard",
     "StatusModel",
     "StockDesk",
     "StockDeskModel",
+    "WarehouseDesk",
+    "WarehouseDeskModel",
     "describe_error",
     "open_shop",
     "review_desk",
+    "shipping_desk",
     "status_dashboard",
     "stock_desk",
+    "warehouse_desk",
 ]
 
 # A library's logger stays silent until the application configures logging: in a kernel,

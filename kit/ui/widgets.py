@@ -149,6 +149,7 @@ class DeskHeader(widgets.HBox):
             return
         parts = [shop.config.shop_name]
         if shop.actor is not None:
-            who = shop.actor.display_name or shop.actor.name
-            parts.append(t("ui.acting", actor=who, role=Role(shop.actor.role).label))
+            who, role = shop.actor.display_name or shop.actor.name, Role(shop.actor.role).label
+            # a display name that already says the role ("小林（物流员）") is not told it twice
+            parts.append(who if role in who else t("ui.acting", actor=who, role=role))
         self.subtitle.value = "　".join(escape(p) for p in (*parts, *notes))
