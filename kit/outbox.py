@@ -9,7 +9,7 @@ when; sending (the platform's messages, SMS) is left to staff or a later adapter
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -24,12 +24,25 @@ from kit.shop import Shop
 from kit.store import schema
 from kit.store.frames import insert_frame, read_by_keys, read_frame
 
-__all__ = ["KINDS", "STATUSES", "export_csv", "mark_sent", "notices", "queue", "send", "withdraw"]
+__all__ = [
+    "ASKING",
+    "KINDS",
+    "STATUSES",
+    "ask",
+    "export_csv",
+    "mark_sent",
+    "notices",
+    "queue",
+    "send",
+    "withdraw",
+]
 
 # stockout (S20), shipped with the tracking number (S24c), delayed (S19), address check and COD
 # confirmation (S16, S24a); after-sales notices join with their issue (S13)
 KINDS = ("stockout", "shipped", "delayed", "address_check", "cod_confirm")
 STATUSES = ("queued", "sent", "cancelled")
+ASKING = ("address_check", "cod_confirm")  # notices staff send on their own (S16, S24a)
+SOON = timedelta(hours=1)  # shipped, delayed and asking notices are due within the hour (S13)
 _US = pl.Datetime("us")
 
 
@@ -291,3 +304,30 @@ def export_csv(shop: Shop, path: str, *, kind: str | None = None) -> int:
     with open(path, "w", encoding="utf-8-sig", newline="") as out:
         out.write(frame.write_csv())
     return frame.height
+
+
+def ask(shop: Shop, order_nos: list[str], kind: str) -> int:
+    """Queue a notice asking these orders' buyers to check their address or expect the COD
+    confirmation call (S24a, S16), from the template of `kind`, due now; how many were queued."""
+    from kit.i18n import current_lang, message_expr
+
+    actor = require(shop.actor, "notify_buyers")
+    if kind not in ASKING:
+        raise BadInput("outbox.bad_kind", kind=kind, expected="、".join(ASKING))
+    keys = sorted({str(k) for k in order_nos})
+    moment = clock.now()
+    lang = current_lang()
+    with shop.store.write() as conn:
+        known = read_by_keys(conn, schema.orders, ["order_no"], "order_no", keys)["order_no"].to_list()
+        unknown = sorted(set(keys) - set(known))
+        if unknown:
+            raise BadInput("outbox.unknown_order", order_no=unknown[0])
+        frame = pl.DataFrame({"order_no": keys}, schema={"order_no": pl.String}).select(
+            "order_no",
+            pl.lit(kind).alias("kind"),
+            pl.lit(lang).alias("lang"),
+            message_expr(f"notice.{kind}", lang, order_no="order_no").alias("text"),
+            pl.lit(None, pl.String).alias("payload"),
+            pl.lit(moment + SOON, _US).alias("due_at"),
+        )
+        return queue(conn, frame, actor, moment)

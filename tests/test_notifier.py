@@ -131,3 +131,20 @@ def test_send_notice_needs_a_role_that_notifies_buyers(shop):
     with pytest.raises(PermissionDenied):
         outbox.send(shop.acting_as("仓管甲"), registry=_registry((Mail(), "mail")))
     assert outbox.notices(shop).height == 2
+
+
+def test_ask_queues_an_address_check_or_cod_confirmation_notice(shop):
+    """S24a, S16: staff ask a buyer to check the address, or to expect the COD call; the
+    notice's text names the order, it is due within the hour; other kinds and unknown
+    orders are refused, nothing queued."""
+    count = outbox.ask(shop, ["5001"], "address_check")
+
+    asked = outbox.notices(shop, kind="address_check")
+    assert count == 1 and asked["order_no"].to_list() == ["5001"]
+    assert "5001" in asked["text"][0] and "地址" in asked["text"][0]
+    assert asked["overdue"].to_list() == [False]
+    with pytest.raises(kit.errors.BadInput):
+        outbox.ask(shop, ["5001"], "shipped")
+    with pytest.raises(kit.errors.BadInput):
+        outbox.ask(shop, ["9999"], "cod_confirm")
+    assert outbox.notices(shop).height == 3

@@ -84,6 +84,14 @@ def shortages(
 @click.option("--sent", "sent_ids", type=int, multiple=True, help="Mark this notice sent (repeatable).")
 @click.option("--send", "send", is_flag=True, help="Offer queued notices to the notifier plugins.")
 @click.option(
+    "--ask",
+    "ask",
+    type=click.Choice(outbox_service.ASKING),
+    default=None,
+    help="Queue an address check or COD confirmation notice for --order (S24a, S16).",
+)
+@click.option("--order", "orders", multiple=True, help="With --ask: an order; repeat.")
+@click.option(
     "--csv",
     "csv_path",
     type=click.Path(dir_okay=False),
@@ -99,10 +107,19 @@ def outbox(
     everything: bool,
     sent_ids: tuple[int, ...],
     send: bool,
+    ask: str | None,
+    orders: tuple[str, ...],
     csv_path: str | None,
 ) -> None:
     """Notices to buyers (S13, S20, S24c): what to tell whom, by when; --sent ID marks one sent."""
     with open_shop(db, config_path, actor) as shop:
+        if ask:
+            count = outbox_service.ask(shop, list(orders), ask)
+            if as_json:
+                emit_json({"ok": True, "queued": count})
+            else:
+                say(t("outbox.asked", count=count))
+            return
         if send:
             result = outbox_service.send(shop)
             if as_json:

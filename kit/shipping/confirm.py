@@ -57,7 +57,7 @@ def _shipped_notices(rows: pl.DataFrame, names: dict[str, str], at: datetime, la
         pl.struct(pl.col("_carrier").alias("carrier"), "tracking_no", "shipment_id")
         .struct.json_encode()
         .alias("payload"),
-        pl.lit(at, _US).alias("due_at"),
+        pl.lit(at + outbox.SOON, _US).alias("due_at"),
     )
 
 

@@ -157,7 +157,7 @@ def record_reason(
                         "text"
                     ),
                     pl.lit(json.dumps({"reason": text}, ensure_ascii=False)).alias("payload"),
-                    pl.lit(moment, _US).alias("due_at"),
+                    pl.lit(moment + outbox.SOON, _US).alias("due_at"),
                 ),
                 actor,
                 moment,
