@@ -18,26 +18,28 @@ from typing import Any
 import polars as pl
 import pytest
 from click.testing import CliRunner, Result
-from test_shipping import (  # noqa: F401  (the *_fixture names: test_shipping's fixtures)
+from fulfil_fixtures import (
+    SENDER,
+    STAFF,
+    WAREHOUSES,
+    clock_fixture,  # noqa: F401  (a fixture of this module)
+    db_url_fixture,  # noqa: F401  (a fixture of this module)
+    table,
+)
+from test_shipping import (
     OA,
     OB,
     OC,
     OW,
-    SENDER,
     SF1,
-    STAFF,
-    WAREHOUSES,
     YT1,
     YT2,
     YT3,
     World,
-    clock_fixture,
-    db_fixture,
+    built,  # noqa: F401  (test_shipping's shop: a fixture of this module)
     order,
     ship,
-    table,
-    template_fixture,
-    world_fixture,
+    world_fixture,  # noqa: F401  (a fixture of this module)
 )
 
 from kit import outbox, picking, shipping

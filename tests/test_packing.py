@@ -3,8 +3,9 @@ what goes in the box and of its weight, closing the box (stage, stock ledger, re
 audit), the order following its parcels, double clicks and two packers at once, and the
 goods going back on the shelf when a packed order is cancelled.
 
-The test shop (hand-checked numbers below): headquarters (hq) serves 浙江/上海, a store (gz)
-serves 广东. Three approved orders, allocated and put in pick waves at a fixed clock:
+The test shop (fulfil_fixtures.build_gift_shop; hand-checked numbers below): headquarters (hq)
+serves 浙江/上海/江苏, a store (gz) serves 广东/湖北. Three approved orders, allocated and put in
+pick waves at a fixed clock:
 
     GIFT   (浙江)  CUP-A 1 (fragile 400 g), TSHIRT-A 2 (apparel 200 g), SCARF-A 1 (apparel
                   150 g, a gift line); buyer message "送朋友的生日礼物", no price slip (S26).
@@ -15,178 +16,47 @@ serves 广东. Three approved orders, allocated and put in pick waves at a fixed
 
 from __future__ import annotations
 
-import contextlib
-import shutil
 import threading
-from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
-import sqlalchemy as sa
-from conftest import drop_pg_database, new_pg_database, postgres_admin_url, skip_or_fail
-from orders_factory import LINE_SCHEMA, make_orders, order_no
+from fulfil_fixtures import (
+    GIFT,
+    GIFT_SCANS,
+    PACKED_AT,
+    PLAIN,
+    SPLIT,
+    add_order,
+    assert_ledger_explains,
+    build_gift_shop,
+    built_shops,
+    clock_fixture,  # noqa: F401  (a fixture of this module)
+    config,
+    copy_of,
+    db_url_fixture,  # noqa: F401  (a fixture of this module)
+    level,
+    shipment_of,
+    snapshot,
+    table,
+)
+from orders_factory import order_no
 
 import kit
-from kit import packing, picking, stock
+from kit import packing, picking
 from kit.allocation import allocate
 from kit.errors import BadInput, Conflict, IllegalTransition, NeedsConfirmation, PermissionDenied, Refused
 from kit.i18n import t
 from kit.packing import ITEM_COLUMNS
-from kit.store import schema
-from kit.store.frames import read_frame
-
-STAFF = {"店长": "supervisor", "仓管小李": "warehouse", "仓管小王": "warehouse", "物流小张": "logistics",
-         "客服小美": "presale", "分析师": "analyst"}
-WAREHOUSES = [
-    {"code": "hq", "name": "杭州总仓", "kind": "hq", "province": "浙江省", "city": "杭州市",
-     "serves": ["浙江省", "上海市"]},
-    {"code": "gz", "name": "广州门店", "kind": "store", "province": "广东省", "city": "广州市",
-     "serves": ["广东省"]},
-]
-SKUS = pl.DataFrame(
-    [
-        ("CUP-A", "双层玻璃杯", "透明", "fragile", 400, 5900),
-        ("TSHIRT-A", "纯棉T恤", "L", "apparel", 200, 9900),
-        ("SCARF-A", "羊毛围巾", "灰色", "apparel", 150, 6900),
-        ("TEA-A", "明前龙井", "250克", "tea", 300, 10000),
-    ],
-    schema=["sku", "title", "spec", "category", "weight_g", "price_fen"],
-    orient="row",
-)
-OPENING = [("hq", "CUP-A", 10), ("hq", "TSHIRT-A", 10), ("hq", "SCARF-A", 10), ("gz", "TEA-A", 5)]
-NOW = datetime(2026, 12, 3, 15, 0)
-PACKED_AT = datetime(2026, 12, 3, 16, 0)
-GIFT, PLAIN, SPLIT = order_no(7), order_no(3), order_no(14)  # 浙江, 上海, 浙江
-GIFT_SCANS = ["CUP-A", "TSHIRT-A", "TSHIRT-A", "SCARF-A"]
-TABLES = ("orders", "shipments", "audit", "stock_levels", "stock_ledger", "reservations", "pack_register")
-
-
-def add_order(shop: kit.Shop, k: int, items: list[tuple[str, int, bool]], **columns: Any) -> str:
-    """One approved order (make_orders' k-th buyer and address) with these lines (sku,
-    quantity, is a gift) and `columns` of the order set."""
-    orders, _ = make_orders(1, start=k, stage="approved")
-    orders = orders.with_columns(**{c: pl.lit(v, orders.schema[c]) for c, v in columns.items()})
-    no = orders["order_no"][0]
-    info = {r[0]: r for r in SKUS.rows()}
-    lines = pl.DataFrame(
-        [{"order_no": no, "line_no": i, "sub_order_no": f"{no}{i:02d}", "sku": sku, "title": info[sku][1],
-          "spec": info[sku][2], "quantity": qty, "price_fen": info[sku][5], "discount_fen": 0,
-          "amount_fen": qty * info[sku][5], "is_gift_item": gift}
-         for i, (sku, qty, gift) in enumerate(items, 1)],
-        schema=LINE_SCHEMA,
-    )
-    shop.insert_orders(orders, lines, kind="test", source="packing")
-    return no
-
-
-def config(**packing_settings: Any) -> kit.config.Config:
-    return kit.config.parse({"staff": STAFF, "warehouses": WAREHOUSES, "packing": packing_settings})
 
 
 def build(url: str) -> None:
     """The test shop on a fresh database: every order allocated and in a pick wave."""
-    with kit.connect(url, actor="店长", config=config()) as shop:
-        shop.sync_settings()
-        shop.store.insert_frame(schema.skus, SKUS)
-        stock.receive_goods(shop, [{"warehouse_code": w, "sku": s, "quantity": q} for w, s, q in OPENING],
-                            reason="开仓")
-        add_order(shop, 7, [("CUP-A", 1, False), ("TSHIRT-A", 2, False), ("SCARF-A", 1, True)],
-                  buyer_message="送朋友的生日礼物", no_price_slip=True)
-        add_order(shop, 3, [("TSHIRT-A", 1, False)])
-        add_order(shop, 14, [("CUP-A", 1, False), ("TEA-A", 1, False)])
-        warehouse = shop.acting_as("仓管小李")
-        assert sorted(allocate(warehouse).allocated) == sorted([GIFT, PLAIN, SPLIT])
-        picking.start_waves(warehouse)
+    build_gift_shop(url, waves=True, source="packing")
 
 
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, datetime]:
-    """kit.clock.now() returns clock["now"]: NOW while building, PACKED_AT for the tests."""
-    moment = {"now": NOW}
-    monkeypatch.setattr(kit.clock, "now", lambda: moment["now"])
-    return moment
-
-
-SAVED: dict[str, dict[str, list[dict[str, Any]]]] = {}  # built PostgreSQL shop → its rows, by table
-TABLES_IN_ORDER = [tb for tb in schema.metadata.sorted_tables if tb.name != "kit_schema"]
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
-    """built(kind) → the URL of the test shop, built once per module on "sqlite" or
-    "postgresql"; each test gets it fresh from `copy_of` (building it for each test, or
-    creating and dropping a PostgreSQL database each time, would take most of their time)."""
-    made: dict[str, str] = {}
-    to_drop: list[tuple[sa.Engine, str]] = []
-
-    def get(kind: str) -> str:
-        if kind not in made:
-            if kind == "sqlite":
-                url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'kit.db'}"
-            else:
-                admin = postgres_admin_url()
-                if admin is None:
-                    skip_or_fail("PostgreSQL not available: set KIT_TEST_POSTGRES_URL",
-                                 "KIT_REQUIRE_POSTGRES")
-                try:
-                    url, engine, name = new_pg_database(admin)
-                except sa.exc.OperationalError as exc:
-                    skip_or_fail(f"PostgreSQL at KIT_TEST_POSTGRES_URL unreachable: {exc.orig}",
-                                 "KIT_REQUIRE_POSTGRES")
-                to_drop.append((engine, name))
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(kit.clock, "now", lambda: NOW)
-                build(url)
-            if kind == "postgresql":
-                engine = sa.create_engine(url)
-                with engine.connect() as conn:
-                    SAVED[url] = {tb.name: [dict(r) for r in conn.execute(sa.select(tb)).mappings()]
-                                  for tb in TABLES_IN_ORDER}
-                engine.dispose()
-            made[kind] = url
-        return made[kind]
-
-    yield get
-    for engine, name in to_drop:
-        drop_pg_database(engine, name)
-
-
-@contextlib.contextmanager
-def copy_of(template: str, tmp_path: Path) -> Iterator[str]:
-    """The built shop `template`, fresh: SQLite, a copy of its file; PostgreSQL, the module's
-    database with every row put back as built and the id sequences reset."""
-    if template.startswith("sqlite"):
-        source, dest = sa.make_url(template).database, str(tmp_path / "kit.db")
-        for suffix in ("", "-wal"):
-            if Path(source + suffix).exists():
-                shutil.copyfile(source + suffix, dest + suffix)
-        yield f"sqlite:///{dest}"
-        return
-    engine = sa.create_engine(template)
-    with engine.begin() as conn:
-        for tb in reversed(TABLES_IN_ORDER):
-            conn.execute(tb.delete())
-        for tb in TABLES_IN_ORDER:
-            if SAVED[template][tb.name]:
-                conn.execute(tb.insert(), SAVED[template][tb.name])
-            for col in tb.primary_key.columns:
-                if col.autoincrement is True:
-                    conn.exec_driver_sql(
-                        f"SELECT setval(pg_get_serial_sequence('{tb.name}', '{col.name}'), "
-                        f"coalesce((SELECT max({col.name}) FROM {tb.name}), 0) + 1, false)")
-    engine.dispose()
-    yield template
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, built: Callable[[str], str]) -> Iterator[str]:
-    """conftest's db_url overridden for this module: the same test on SQLite and on PostgreSQL,
-    each starting from the test shop as built (see `built` and `copy_of`)."""
-    with copy_of(built(request.param), tmp_path) as url:
-        yield url
+built = built_shops(build)  # built(kind) → the test shop's URL; db_url: a fresh copy per test
 
 
 @pytest.fixture
@@ -195,32 +65,6 @@ def shop(db_url: str, clock: dict[str, datetime]) -> kit.Shop:
     clock["now"] = PACKED_AT
     with kit.connect(db_url, actor="仓管小李", config=config()) as opened:
         yield opened
-
-
-def table(shop: kit.Shop, name: str, **where: Any) -> pl.DataFrame:
-    """A table's rows (those whose columns equal `where`), in key order."""
-    tb = schema.metadata.tables[name]
-    stmt = sa.select(tb).where(*(tb.c[k] == v for k, v in where.items())).order_by(*tb.primary_key.columns)
-    with shop.store.read() as conn:
-        return read_frame(conn, stmt)
-
-
-def snapshot(shop: kit.Shop) -> dict[str, list[tuple]]:
-    return {name: table(shop, name).rows() for name in TABLES}
-
-
-def shipment_of(shop: kit.Shop, order: str, warehouse: str = "hq") -> int:
-    return table(shop, "shipments", order_no=order, warehouse_code=warehouse)["shipment_id"].item()
-
-
-def level(shop: kit.Shop, warehouse: str, sku: str) -> tuple[int, int]:
-    row = table(shop, "stock_levels", warehouse_code=warehouse, sku=sku).row(0, named=True)
-    return row["on_hand"], row["reserved"]
-
-
-def assert_ledger_explains(shop: kit.Shop) -> None:
-    """Every level is the sum of its ledger rows (kit stock check)."""
-    assert stock.check_ledger(shop).to_dicts() == []
 
 
 def items(**skus: int) -> pl.DataFrame:
@@ -278,7 +122,8 @@ def test_sheet_of_a_plain_parcel_S26_S24c(shop):
 
 def test_sheet_follows_the_packing_settings_S24c_S25(shop, db_url):
     """[packing] packaging_g, default_packaging_g and guides come from kit.toml."""
-    settings = config(packaging_g={"apparel": 90}, default_packaging_g=70, guides={"fragile": "jewellery"})
+    settings = config(packing={"packaging_g": {"apparel": 90}, "default_packaging_g": 70,
+                               "guides": {"fragile": "jewellery"}})
     with kit.connect(db_url, actor="分析师", config=settings) as other:
         sheet = packing.sheet(other, shipment_of(shop, GIFT))
         tea = packing.sheet(other, shipment_of(shop, SPLIT, "gz"))
@@ -527,7 +372,7 @@ def test_double_click_on_pack_is_a_conflict_and_writes_nothing_more_S8(shop):
 
 def test_pack_refuses_a_shipment_not_picked_yet_S8(shop, clock):
     """A shipment still allocated (not in a pick wave) cannot be packed: IllegalTransition."""
-    add_order(shop.acting_as("店长"), 10, [("TSHIRT-A", 1, False)])  # 上海: hq
+    add_order(shop.acting_as("店长"), 10, [("TSHIRT-A", 1)], source="packing")  # 上海: hq
     late = order_no(10)
     assert allocate(shop).allocated == [late]
     ship = shipment_of(shop, late)

@@ -18,18 +18,27 @@ Six approved orders, allocated at a fixed clock:
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
-from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pytest
-import sqlalchemy as sa
-from conftest import drop_pg_database, new_pg_database, postgres_admin_url, skip_or_fail
-from orders_factory import LINE_SCHEMA, make_orders, order_no
+from fulfil_fixtures import (
+    NOW,
+    add_order,
+    assert_ledger_explains,
+    built_shops,
+    catalogue,
+    clock_fixture,  # noqa: F401  (a fixture of this module)
+    config,
+    copy_of,
+    db_url_fixture,  # noqa: F401  (a fixture of this module)
+    level,
+    open_shop,
+    shipment_of,
+    snapshot,
+    table,
+)
+from orders_factory import order_no
 
 import kit
 from kit import picking, shortages, stock
@@ -37,33 +46,13 @@ from kit.allocation import allocate
 from kit.errors import BadInput, PermissionDenied, Refused
 from kit.i18n import t
 from kit.picking import PLAN_COLUMNS
-from kit.store import schema
-from kit.store.frames import read_frame
 
-STAFF = {"店长": "supervisor", "仓管小李": "warehouse", "物流小张": "logistics", "客服小美": "presale",
-         "分析师": "analyst"}
-WAREHOUSES = [
-    {"code": "hq", "name": "杭州总仓", "kind": "hq", "province": "浙江省", "city": "杭州市",
-     "serves": ["浙江省", "上海市", "江苏省"]},
-    {"code": "gz", "name": "广州门店", "kind": "store", "province": "广东省", "city": "广州市",
-     "serves": ["广东省", "湖北省"]},
-]
-SKUS = pl.DataFrame(
-    [
-        ("BAG-A", "帆布包", "米色", "bags", 500, 4900),
-        ("CUP-A", "双层玻璃杯", "透明", "fragile", 400, 5900),
-        ("SOCK-A", "羊毛袜", "均码", "apparel", 100, 8900),
-        ("TEA-A", "明前龙井", "250克", "tea", 300, 10000),
-    ],
-    schema=["sku", "title", "spec", "category", "weight_g", "price_fen"],
-    orient="row",
-)
+SKUS = catalogue("BAG-A", "CUP-A", "SOCK-A", "TEA-A")
 OPENING = [("hq", "BAG-A", 5), ("hq", "CUP-A", 3), ("hq", "SOCK-A", 10), ("hq", "TEA-A", 10),
            ("gz", "TEA-A", 5)]
 LOCATIONS = {("hq", "SOCK-A"): "A-01", ("hq", "TEA-A"): "A-01", ("hq", "CUP-A"): "B-02",
              ("gz", "TEA-A"): "G-01"}
 FRI, SAT = date(2026, 12, 4), date(2026, 12, 5)
-NOW = datetime(2026, 12, 3, 15, 0)
 # make_orders number (its address decides the warehouse) → lines, ship_by, carrier
 ORDERS: dict[int, tuple[list[tuple[str, int]], datetime, str]] = {
     7: ([("CUP-A", 2), ("TEA-A", 1)], datetime(2026, 12, 4, 10, 0), "yto"),
@@ -74,137 +63,20 @@ ORDERS: dict[int, tuple[list[tuple[str, int]], datetime, str]] = {
     1: ([("TEA-A", 1)], datetime(2026, 12, 4, 11, 0), "yto"),
 }
 O7, O3, O14, O5, O10, O1 = ALL = [order_no(k) for k in ORDERS]
-TABLES = ("orders", "shipments", "waves", "audit", "stock_levels", "stock_ledger", "reservations",
-          "backorders")
-
-
-def config() -> kit.config.Config:
-    return kit.config.parse({"staff": STAFF, "warehouses": WAREHOUSES})
-
-
-def add_order(shop: kit.Shop, k: int, items: list[tuple[str, int]], ship_by: datetime | None,
-              carrier: str | None) -> str:
-    """One approved order (make_orders' k-th buyer and address) with these lines."""
-    orders, _ = make_orders(1, start=k, stage="approved")
-    orders = orders.with_columns(pl.lit(ship_by, pl.Datetime("us")).alias("ship_by"),
-                                 pl.lit(carrier, pl.String).alias("carrier_code"))
-    no = orders["order_no"][0]
-    info = {r[0]: r for r in SKUS.rows()}
-    lines = pl.DataFrame(
-        [{"order_no": no, "line_no": i, "sub_order_no": f"{no}{i:02d}", "sku": sku, "title": info[sku][1],
-          "spec": info[sku][2], "quantity": qty, "price_fen": info[sku][5], "discount_fen": 0,
-          "amount_fen": qty * info[sku][5], "is_gift_item": False}
-         for i, (sku, qty) in enumerate(items, 1)],
-        schema=LINE_SCHEMA,
-    )
-    shop.insert_orders(orders, lines, kind="test", source="picking")
-    return no
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, datetime]:
-    """kit.clock.now() returns clock["now"]."""
-    moment = {"now": NOW}
-    monkeypatch.setattr(kit.clock, "now", lambda: moment["now"])
-    return moment
 
 
 def build(url: str) -> None:
     """The test shop on a fresh database: settings, catalogue, opening stock with shelf
     locations, the six orders, and one allocation run serving them all."""
     with kit.connect(url, actor="店长", config=config()) as opened:
-        opened.sync_settings()
-        opened.store.insert_frame(schema.skus, SKUS)
-        stock.receive_goods(opened, [{"warehouse_code": w, "sku": s, "quantity": q} for w, s, q in OPENING],
-                            reason="开仓")
-        with opened.store.write() as conn:
-            for (warehouse, sku), location in LOCATIONS.items():
-                lv = schema.stock_levels
-                conn.execute(lv.update().where(lv.c.warehouse_code == warehouse, lv.c.sku == sku)
-                             .values(location=location))
+        open_shop(opened, SKUS, OPENING, LOCATIONS)
         for k, (items, ship_by, carrier) in ORDERS.items():
-            add_order(opened, k, items, ship_by, carrier)
+            add_order(opened, k, items, source="picking", ship_by=ship_by, carrier_code=carrier)
         result = allocate(opened.acting_as("仓管小李"))
     assert sorted(result.allocated) == sorted(ALL) and result.backordered == []
 
 
-SAVED: dict[str, dict[str, list[dict[str, Any]]]] = {}  # built PostgreSQL shop → its rows, by table
-TABLES_IN_ORDER = [tb for tb in schema.metadata.sorted_tables if tb.name != "kit_schema"]
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
-    """built(kind) → the URL of the test shop, built once per module on "sqlite" or
-    "postgresql"; each test gets it fresh from `copy_of` (building it for each test, or
-    creating and dropping a PostgreSQL database each time, would take most of their time)."""
-    made: dict[str, str] = {}
-    to_drop: list[tuple[sa.Engine, str]] = []
-
-    def get(kind: str) -> str:
-        if kind not in made:
-            if kind == "sqlite":
-                url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'kit.db'}"
-            else:
-                admin = postgres_admin_url()
-                if admin is None:
-                    skip_or_fail("PostgreSQL not available: set KIT_TEST_POSTGRES_URL",
-                                 "KIT_REQUIRE_POSTGRES")
-                try:
-                    url, engine, name = new_pg_database(admin)
-                except sa.exc.OperationalError as exc:
-                    skip_or_fail(f"PostgreSQL at KIT_TEST_POSTGRES_URL unreachable: {exc.orig}",
-                                 "KIT_REQUIRE_POSTGRES")
-                to_drop.append((engine, name))
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(kit.clock, "now", lambda: NOW)
-                build(url)
-            if kind == "postgresql":
-                engine = sa.create_engine(url)
-                with engine.connect() as conn:
-                    SAVED[url] = {tb.name: [dict(r) for r in conn.execute(sa.select(tb)).mappings()]
-                                  for tb in TABLES_IN_ORDER}
-                engine.dispose()
-            made[kind] = url
-        return made[kind]
-
-    yield get
-    for engine, name in to_drop:
-        drop_pg_database(engine, name)
-
-
-@contextmanager
-def copy_of(template: str, tmp_path: Path) -> Iterator[str]:
-    """The built shop `template`, fresh: SQLite, a copy of its file; PostgreSQL, the module's
-    database with every row put back as built and the id sequences reset."""
-    if template.startswith("sqlite"):
-        source, dest = sa.make_url(template).database, str(tmp_path / "kit.db")
-        for suffix in ("", "-wal"):
-            if Path(source + suffix).exists():
-                shutil.copyfile(source + suffix, dest + suffix)
-        yield f"sqlite:///{dest}"
-        return
-    engine = sa.create_engine(template)
-    with engine.begin() as conn:
-        for tb in reversed(TABLES_IN_ORDER):
-            conn.execute(tb.delete())
-        for tb in TABLES_IN_ORDER:
-            if SAVED[template][tb.name]:
-                conn.execute(tb.insert(), SAVED[template][tb.name])
-            for col in tb.primary_key.columns:
-                if col.autoincrement is True:
-                    conn.exec_driver_sql(
-                        f"SELECT setval(pg_get_serial_sequence('{tb.name}', '{col.name}'), "
-                        f"coalesce((SELECT max({col.name}) FROM {tb.name}), 0) + 1, false)")
-    engine.dispose()
-    yield template
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, built: Callable[[str], str]) -> Iterator[str]:
-    """conftest's db_url overridden for this module: the same test on SQLite and on PostgreSQL,
-    each starting from the test shop as built (see `built` and `copy_of`)."""
-    with copy_of(built(request.param), tmp_path) as url:
-        yield url
+built = built_shops(build)  # built(kind) → the test shop's URL; db_url: a fresh copy per test
 
 
 @pytest.fixture
@@ -214,37 +86,9 @@ def shop(db_url: str, clock: dict[str, datetime]) -> kit.Shop:
         yield opened
 
 
-def table(shop: kit.Shop, name: str, **where: Any) -> pl.DataFrame:
-    """A table's rows (those whose columns equal `where`), in key order."""
-    tb = schema.metadata.tables[name]
-    stmt = sa.select(tb).where(*(tb.c[k] == v for k, v in where.items())).order_by(*tb.primary_key.columns)
-    with shop.store.read() as conn:
-        return read_frame(conn, stmt)
-
-
-def snapshot(shop: kit.Shop) -> dict[str, list[tuple]]:
-    return {name: table(shop, name).rows() for name in TABLES}
-
-
-def shipment_of(shop: kit.Shop, order: str) -> int:
-    ids = table(shop, "shipments", order_no=order)["shipment_id"].to_list()
-    assert len(ids) == 1, ids
-    return ids[0]
-
-
 def stages(shop: kit.Shop, name: str) -> dict[str, str]:
     """order_no → stage of the orders, or of the shipments (one each here)."""
     return dict(table(shop, name).select("order_no", "stage").rows())
-
-
-def level(shop: kit.Shop, warehouse: str, sku: str) -> tuple[int, int]:
-    row = table(shop, "stock_levels", warehouse_code=warehouse, sku=sku).row(0, named=True)
-    return row["on_hand"], row["reserved"]
-
-
-def assert_ledger_explains(shop: kit.Shop) -> None:
-    """Every level is the sum of its ledger rows (kit stock check)."""
-    assert stock.check_ledger(shop).to_dicts() == []
 
 
 # --- plan (S12, S23) -------------------------------------------------------------------------------
@@ -366,7 +210,8 @@ def test_second_start_waves_takes_only_new_shipments_S23(shop, clock):
     assert picking.start_waves(shop) == []
     assert _wave_of(shop) == before and table(shop, "waves").height == len(first)
 
-    late = add_order(shop.acting_as("店长"), 17, [("SOCK-A", 1)], datetime(2026, 12, 4, 18, 0), None)
+    late = add_order(shop.acting_as("店长"), 17, [("SOCK-A", 1)], source="picking",
+                     ship_by=datetime(2026, 12, 4, 18, 0))
     assert allocate(shop).allocated == [late]
     clock["now"] = datetime(2026, 12, 3, 16, 0)
     again = picking.start_waves(shop)
@@ -584,10 +429,9 @@ def test_short_sku_on_two_lines_is_backordered_once_S7(sqlite_url, clock):
     unit is missing in all: the backorder rows must add up to 1, not 2 (and the shortage
     list must not ask purchasing for two)."""
     with kit.connect(sqlite_url, actor="店长", config=config()) as shop:
-        shop.sync_settings()
-        shop.store.insert_frame(schema.skus, SKUS)
-        stock.receive_goods(shop, [{"warehouse_code": "hq", "sku": "CUP-A", "quantity": 2}], reason="开仓")
-        no = add_order(shop, 7, [("CUP-A", 1), ("CUP-A", 1)], datetime(2026, 12, 4, 10, 0), None)
+        open_shop(shop, SKUS, [("hq", "CUP-A", 2)])
+        no = add_order(shop, 7, [("CUP-A", 1), ("CUP-A", 1)], source="picking",
+                       ship_by=datetime(2026, 12, 4, 10, 0))
         assert allocate(shop).allocated == [no]
         picking.start_waves(shop)
 

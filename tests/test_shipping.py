@@ -14,8 +14,8 @@ picked and packed (every unit scanned, the expected weight on the scale):
     OW     TEA-A 2             yto      Thu 12:00       W (hq), allocated (late: not picked)
     OF     SOCK-A 1            yto      Fri 10:00       F (hq), allocated (due tomorrow)
 
-The shop is built once per database and copied for every test (a SQLite backup, a PostgreSQL
-database made from it as TEMPLATE), so that each test starts from the same packed shop.
+The shop is built once per database and copied for every test (fulfil_fixtures.built_shops
+and copy_of), so that each test starts from the same packed shop.
 """
 
 from __future__ import annotations
@@ -23,52 +23,37 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 import threading
-import uuid
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
-import sqlalchemy as sa
-from conftest import drop_pg_database, new_pg_database, postgres_admin_url, skip_or_fail
-from orders_factory import LINE_SCHEMA, make_orders, order_no
+from fulfil_fixtures import (
+    NOW,
+    add_order,
+    built_shops,
+    catalogue,
+    clock_fixture,  # noqa: F401  (a fixture of this module)
+    config,
+    db_url_fixture,  # noqa: F401  (a fixture of this module)
+    open_shop,
+    pack_all,
+    snapshot,
+    table,
+)
+from orders_factory import order_no
 
 import kit
-from kit import outbox, packing, picking, shipping, stock
+from kit import outbox, picking, shipping
 from kit.allocation import allocate
 from kit.errors import BadInput, KitError, PermissionDenied, Refused
 from kit.i18n import t
-from kit.store import schema
-from kit.store.frames import read_frame
 
-STAFF = {"店长": "supervisor", "仓管小李": "warehouse", "物流小张": "logistics", "客服小美": "presale",
-         "分析师": "analyst"}
-WAREHOUSES = [
-    {"code": "hq", "name": "杭州总仓", "kind": "hq", "province": "浙江省", "city": "杭州市",
-     "serves": ["浙江省", "上海市", "江苏省"]},
-    {"code": "gz", "name": "广州门店", "kind": "store", "province": "广东省", "city": "广州市",
-     "serves": ["广东省", "湖北省"]},
-]
-SENDER = {"mobile": "13800000000", "detail": "文一西路 1 号"}
-SKUS = pl.DataFrame(
-    [
-        ("BAG-A", "帆布包", "米色", "bags", 500, 4900),
-        ("CUP-A", "双层玻璃杯", "透明", "fragile", 400, 5900),
-        ("SOCK-A", "羊毛袜", "均码", "apparel", 100, 8900),
-        ("TEA-A", "明前龙井", "250克", "tea", 300, 10000),
-    ],
-    schema=["sku", "title", "spec", "category", "weight_g", "price_fen"],
-    orient="row",
-)
+SKUS = catalogue("BAG-A", "CUP-A", "SOCK-A", "TEA-A")
 OPENING = [("hq", "CUP-A", 10), ("hq", "SOCK-A", 10), ("hq", "TEA-A", 10), ("gz", "BAG-A", 5)]
-NOW = datetime(2026, 12, 3, 15, 0)
 TODAY_18 = datetime(2026, 12, 3, 18, 0)
 # name → (make_orders number: its address decides the warehouse, lines, ship_by, carrier)
 ORDERS: dict[str, tuple[int, list[tuple[str, int]], datetime, str]] = {
@@ -86,186 +71,36 @@ UNPACKED = ("W", "F")
 YT1, YT2, YT3, YT4 = "YT6552380417836", "YT2285938472925", "YT7512345678901", "YT1000000000004"
 SF1 = "SF1311223344556"
 ZT1 = "ZT123456789012"
-TABLES = ("orders", "shipments", "audit", "outbox", "flags", "batches")
 
 
-def config(*, sender: dict[str, str] | None = None, source: str | None = None,
-           **sections: Any) -> kit.config.Config:
-    """The test shop's settings (with the sender set unless `sender` says otherwise)."""
-    data: dict[str, Any] = {"staff": STAFF, "warehouses": WAREHOUSES,
-                            "shop": {"sender": SENDER if sender is None else sender}, **sections}
-    return kit.config.parse(data, source=source)
+def shipment_ids(shop: kit.Shop) -> dict[str, int]:
+    """The shipment ids by name (A … F, D1 from gz and D2 from hq, W)."""
+    ids: dict[str, int] = {}
+    shipments = table(shop, "shipments").select("shipment_id", "order_no", "warehouse_code")
+    for sid, no, wh in shipments.rows():
+        name = next(k for k in ORDERS if order_no(ORDERS[k][0]) == no)[1]
+        ids[name if no != OD else f"D{1 if wh == 'gz' else 2}"] = sid
+    return ids
 
 
-def add_order(shop: kit.Shop, k: int, items: list[tuple[str, int]], ship_by: datetime, carrier: str) -> str:
-    """One approved order (make_orders' k-th buyer and address) with these lines."""
-    orders, _ = make_orders(1, start=k, stage="approved")
-    orders = orders.with_columns(pl.lit(ship_by, pl.Datetime("us")).alias("ship_by"),
-                                 pl.lit(carrier, pl.String).alias("carrier_code"))
-    no = orders["order_no"][0]
-    info = {r[0]: r for r in SKUS.rows()}
-    lines = pl.DataFrame(
-        [{"order_no": no, "line_no": i, "sub_order_no": f"{no}{i:02d}", "sku": sku, "title": info[sku][1],
-          "spec": info[sku][2], "quantity": qty, "price_fen": info[sku][5], "discount_fen": 0,
-          "amount_fen": qty * info[sku][5], "is_gift_item": False}
-         for i, (sku, qty) in enumerate(items, 1)],
-        schema=LINE_SCHEMA,
-    )
-    shop.insert_orders(orders, lines, kind="test", source="shipping")
-    return no
-
-
-def pack_all(shop: kit.Shop, shipment_id: int) -> dict[str, Any]:
-    """Pack a picking shipment as a careful packer does: every unit scanned, the expected weight."""
-    sheet = packing.sheet(shop, shipment_id)
-    scans = [sku for sku, n in sheet["items"].select("sku", "quantity").iter_rows() for _ in range(n)]
-    return packing.pack(shop, shipment_id, scans, sheet["expected_g"])
-
-
-def table(shop: kit.Shop, name: str, **where: Any) -> pl.DataFrame:
-    """A table's rows (those whose columns equal `where`), in key order."""
-    tb = schema.metadata.tables[name]
-    stmt = sa.select(tb).where(*(tb.c[k] == v for k, v in where.items())).order_by(*tb.primary_key.columns)
-    with shop.store.read() as conn:
-        return read_frame(conn, stmt)
-
-
-def snapshot(shop: kit.Shop) -> dict[str, list[tuple]]:
-    return {name: table(shop, name).rows() for name in TABLES}
-
-
-def build(url: str) -> dict[str, int]:
-    """Write the test shop into an empty database; the shipment ids by name (A … F, D1, D2)."""
+def build(url: str) -> None:
+    """Write the test shop into an empty database."""
     with kit.connect(url, actor="店长", config=config()) as boss:
-        boss.sync_settings()
-        boss.store.insert_frame(schema.skus, SKUS)
-        stock.receive_goods(boss, [{"warehouse_code": w, "sku": s, "quantity": q} for w, s, q in OPENING],
-                            reason="开仓")
+        open_shop(boss, SKUS, OPENING)
         for k, items, ship_by, carrier in ORDERS.values():
-            add_order(boss, k, items, ship_by, carrier)
+            add_order(boss, k, items, source="shipping", ship_by=ship_by, carrier_code=carrier)
         warehouse = boss.acting_as("仓管小李")
         result = allocate(warehouse)
         assert sorted(result.allocated) == sorted([OA, OB, OC, OD, OE, OW, OF]), result
-        ids: dict[str, int] = {}
-        shipments = table(boss, "shipments").select("shipment_id", "order_no", "warehouse_code")
-        for sid, no, wh in shipments.rows():
-            name = next(k for k in ORDERS if order_no(ORDERS[k][0]) == no)[1]
-            ids[name if no != OD else f"D{1 if wh == 'gz' else 2}"] = sid
+        ids = shipment_ids(boss)
         assert sorted(ids) == ["A", "B", "C", "D1", "D2", "E", "F", "W"]
         to_pack = sorted(v for k, v in ids.items() if k not in UNPACKED)
         picking.start_waves(warehouse, shipment_ids=to_pack)
         for sid in to_pack:
             pack_all(warehouse, sid)
-    return ids
 
 
-class PgCopies:
-    """Copies of a PostgreSQL template database, made ahead and dropped behind the tests by
-    background threads, so that a test does not wait for CREATE / DROP DATABASE."""
-
-    AHEAD = 2
-
-    def __init__(self, admin: sa.Engine, template: str) -> None:
-        self.admin, self.template = admin, template
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-create")
-        self.dropper = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pg-drop")
-        self.ready: deque[Future[str]] = deque()
-        self._fill()
-
-    def _sql(self, statement: str) -> None:
-        with self.admin.connect() as conn:
-            conn.exec_driver_sql(statement)
-
-    def _create(self) -> str:
-        name = f"{self.template}_{uuid.uuid4().hex[:8]}"
-        self._sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
-        return name
-
-    def _fill(self) -> None:
-        while len(self.ready) < self.AHEAD:
-            self.ready.append(self.worker.submit(self._create))
-
-    def take(self) -> str:
-        """A fresh copy's database name."""
-        name = self.ready.popleft().result()
-        self._fill()
-        return name
-
-    def drop(self, name: str) -> None:
-        """Drop a copy, later."""
-        self.dropper.submit(self._sql, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    def close(self) -> None:
-        """Drop the copies made ahead and wait for every drop."""
-        while self.ready:
-            self.drop(self.ready.popleft().result())
-        self.worker.shutdown(wait=True)
-        self.dropper.shutdown(wait=True)
-
-
-@dataclass
-class Template:
-    """The packed test shop on one database, to be copied for each test."""
-
-    dialect: str
-    url: str
-    ids: dict[str, int]
-    copies: PgCopies | None = None
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"], name="template")
-def template_fixture(request: pytest.FixtureRequest,
-                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
-    """The test shop built once per database (SQLite file; PostgreSQL database)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(kit.clock, "now", lambda: NOW)
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path_factory.mktemp('shipping') / 'template.db'}"
-            yield Template("sqlite", url, build(url))
-            return
-        admin = postgres_admin_url()
-        if admin is None:
-            skip_or_fail("PostgreSQL not available: set KIT_TEST_POSTGRES_URL", "KIT_REQUIRE_POSTGRES")
-        try:
-            url, engine, name = new_pg_database(admin)
-        except sa.exc.OperationalError as exc:
-            skip_or_fail(f"PostgreSQL at KIT_TEST_POSTGRES_URL unreachable: {exc.orig}",
-                         "KIT_REQUIRE_POSTGRES")
-        copies = None
-        try:
-            ids = build(url)
-            copies = PgCopies(engine, name)
-            yield Template("postgresql", url, ids, copies)
-        finally:
-            if copies is not None:
-                copies.close()
-            drop_pg_database(engine, name)
-
-
-@pytest.fixture(name="clock")
-def clock_fixture(monkeypatch: pytest.MonkeyPatch) -> dict[str, datetime]:
-    """kit.clock.now() returns clock["now"]."""
-    moment = {"now": NOW}
-    monkeypatch.setattr(kit.clock, "now", lambda: moment["now"])
-    return moment
-
-
-@pytest.fixture(name="db")
-def db_fixture(template: Template, tmp_path: Path, clock: dict[str, datetime]) -> Iterator[str]:
-    """A fresh copy of the packed test shop; its URL."""
-    if template.copies is None:
-        target = tmp_path / "kit.db"
-        source = sqlite3.connect(template.url.removeprefix("sqlite:///"))
-        copy = sqlite3.connect(target)
-        with copy:
-            source.backup(copy)
-        source.close()
-        copy.close()
-        yield f"sqlite:///{target}"
-        return
-    name = template.copies.take()
-    yield sa.make_url(template.url).set(database=name).render_as_string(hide_password=False)
-    template.copies.drop(name)
+built = built_shops(build)  # built(kind) → the test shop's URL; db_url: a fresh copy per test
 
 
 @dataclass
@@ -281,10 +116,10 @@ class World:
 
 
 @pytest.fixture(name="w")
-def world_fixture(db: str, template: Template) -> Iterator[World]:
-    """The test shop, acting as the logistics clerk 物流小张."""
-    with kit.connect(db, actor="物流小张", config=config()) as shop:
-        yield World(db, shop, dict(template.ids))
+def world_fixture(db_url: str, clock: dict[str, datetime]) -> Iterator[World]:
+    """The test shop (SQLite and PostgreSQL), acting as the logistics clerk 物流小张."""
+    with kit.connect(db_url, actor="物流小张", config=config()) as shop:
+        yield World(db_url, shop, shipment_ids(shop))
 
 
 def ship(w: World, name: str) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """The 仓库作业 warehouse desk's view model and widgets, without a browser (S7, S8, S18, S22,
 S23, S25, S26).
 
-The shop (the numbers of tests/test_packing.py): headquarters (hq) serves 浙江/上海, a store
-(gz) serves 广东; three approved orders, allocated at a fixed clock, not yet in a wave:
+The shop (fulfil_fixtures.build_gift_shop, the numbers of tests/test_packing.py): headquarters
+(hq) serves 浙江/上海/江苏, a store (gz) serves 广东/湖北; three approved orders, allocated at a
+fixed clock, not yet in a wave:
 
     GIFT   (浙江)  CUP-A 1 (fragile 400 g), TSHIRT-A 2 (apparel 200 g), SCARF-A 1 (apparel
                   150 g, a gift line); a present (no price slip, S26). Items 950 g + the
@@ -16,8 +17,7 @@ Every scan is set into the scan field the way a keyboard-wedge scanner's Enter s
 from __future__ import annotations
 
 import base64
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,91 +25,44 @@ from typing import Any
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from orders_factory import LINE_SCHEMA, make_orders, order_no
+from fulfil_fixtures import (
+    GIFT,
+    GIFT_SCANS,
+    PACKED_AT,
+    PLAIN,
+    SPLIT,
+    build_gift_shop,
+    built_shops,
+    clock_fixture,  # noqa: F401  (a fixture of this module)
+    config,
+    copy_of,
+)
 
 import kit
-from kit import stock
-from kit.allocation import allocate
 from kit.errors import BadInput, NeedsConfirmation, PermissionDenied, Refused
 from kit.i18n import set_lang, t
 from kit.store import schema
 from kit.ui.warehouse_desk import WarehouseDeskModel, parse_grams, warehouse_desk
 from kit.ui.warehouse_view import PDF, WarehouseDesk
 
-STAFF = {"店长": "supervisor", "仓管小李": "warehouse", "物流小张": "logistics", "客服小美": "presale",
-         "售后小雅": "aftersale", "分析师": "analyst"}
-WAREHOUSES = [
-    {"code": "hq", "name": "杭州总仓", "kind": "hq", "province": "浙江省", "city": "杭州市",
-     "serves": ["浙江省", "上海市"]},
-    {"code": "gz", "name": "广州门店", "kind": "store", "province": "广东省", "city": "广州市",
-     "serves": ["广东省"]},
-]
-SKUS = pl.DataFrame(
-    [
-        ("CUP-A", "双层玻璃杯", "透明", "fragile", 400, 5900),
-        ("TSHIRT-A", "纯棉T恤", "L", "apparel", 200, 9900),
-        ("SCARF-A", "羊毛围巾", "灰色", "apparel", 150, 6900),
-        ("TEA-A", "明前龙井", "250克", "tea", 300, 10000),
-    ],
-    schema=["sku", "title", "spec", "category", "weight_g", "price_fen"],
-    orient="row",
-)
-OPENING = [("hq", "CUP-A", 10), ("hq", "TSHIRT-A", 10), ("hq", "SCARF-A", 10), ("gz", "TEA-A", 5)]
-NOW = datetime(2026, 12, 3, 15, 0)
-GIFT, PLAIN, SPLIT = order_no(7), order_no(3), order_no(14)
-GIFT_SCANS = ["CUP-A", "TSHIRT-A", "TSHIRT-A", "SCARF-A"]
 GIFT_G = 1270
 WAYBILL = "YT6552380417836"  # a valid YTO number (kit/carriers/data/patterns.toml)
 
 
-def add_order(shop: kit.Shop, k: int, items: list[tuple[str, int, bool]], **columns: Any) -> str:
-    """One approved order (make_orders' k-th buyer) with these lines (sku, quantity, is a gift)."""
-    orders, _ = make_orders(1, start=k, stage="approved")
-    orders = orders.with_columns(**{c: pl.lit(v, orders.schema[c]) for c, v in columns.items()})
-    no = orders["order_no"][0]
-    info = {r[0]: r for r in SKUS.rows()}
-    lines = pl.DataFrame(
-        [{"order_no": no, "line_no": i, "sub_order_no": f"{no}{i:02d}", "sku": sku, "title": info[sku][1],
-          "spec": info[sku][2], "quantity": qty, "price_fen": info[sku][5], "discount_fen": 0,
-          "amount_fen": qty * info[sku][5], "is_gift_item": gift}
-         for i, (sku, qty, gift) in enumerate(items, 1)],
-        schema=LINE_SCHEMA,
-    )
-    shop.insert_orders(orders, lines, kind="test", source="warehouse desk")
-    return no
+def build(url: str) -> None:
+    """The shop on a fresh database: every order allocated, none in a wave yet."""
+    build_gift_shop(url, waves=False, source="warehouse desk")
 
 
-def config() -> kit.config.Config:
-    """The shop's settings: its staff and two warehouses, default packing rules."""
-    return kit.config.parse({"staff": STAFF, "warehouses": WAREHOUSES})
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shop built once (SQLite file); each test works on its own copy."""
-    path = tmp_path_factory.mktemp("warehouse-template") / "kit.db"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(kit.clock, "now", lambda: NOW)
-        with kit.connect(f"sqlite:///{path}", actor="店长", config=config()) as shop:
-            shop.sync_settings()
-            shop.store.insert_frame(schema.skus, SKUS)
-            stock.receive_goods(shop, [{"warehouse_code": w, "sku": s, "quantity": q} for w, s, q in OPENING],
-                                reason="开仓")
-            add_order(shop, 7, [("CUP-A", 1, False), ("TSHIRT-A", 2, False), ("SCARF-A", 1, True)],
-                      buyer_message="送朋友的生日礼物", no_price_slip=True)
-            add_order(shop, 3, [("TSHIRT-A", 1, False)])
-            add_order(shop, 14, [("CUP-A", 1, False), ("TEA-A", 1, False)])
-            assert sorted(allocate(shop).allocated) == sorted([GIFT, PLAIN, SPLIT])
-    return path
+built = built_shops(build)  # built("sqlite") → the shop's URL, built once; each test works on a copy
 
 
 @pytest.fixture
-def url(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh copy of the shop, the clock fixed an hour after it was built."""
-    target = tmp_path / "kit.db"
-    shutil.copyfile(template, target)
-    monkeypatch.setattr(kit.clock, "now", lambda: datetime(2026, 12, 3, 16, 0))
-    return f"sqlite:///{target}"
+def url(built: Callable[[str], str], tmp_path: Path, clock: dict[str, datetime]) -> Iterator[str]:
+    """A fresh copy of the shop (SQLite), the clock fixed an hour after it was built."""
+    clock["now"] = PACKED_AT
+    with copy_of(built("sqlite"), tmp_path) as target:
+        yield target
 
 
 @pytest.fixture
