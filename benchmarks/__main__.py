@@ -10,10 +10,10 @@ import sys
 import polars as pl
 import sqlalchemy as sa
 
-from benchmarks import allocation, insert_orders, intake
+from benchmarks import allocation, confirmation, documents, insert_orders, intake
 from benchmarks.harness import RESULTS, load_all, render, save
 
-WORKLOADS = ("insert", "intake", "allocation")
+WORKLOADS = ("insert", "intake", "allocation", "documents", "confirmation")
 
 
 def main() -> None:
@@ -30,6 +30,14 @@ def main() -> None:
                         help="allocation workload: orders the naive way runs on")
     parser.add_argument("--allocation-repeat", type=int, default=1,
                         help="allocation workload: runs of kit and floor (each on a fresh copy)")
+    parser.add_argument("--documents-labels", type=int, default=500,
+                        help="documents workload: waybill labels in the wave")
+    parser.add_argument("--documents-naive", type=int, default=documents.NAIVE_LABELS,
+                        help="documents workload: labels the naive way prints")
+    parser.add_argument("--confirmation-orders", type=int, default=100_000,
+                        help="confirmation workload: handed-over shipments (one per order)")
+    parser.add_argument("--confirmation-naive", type=int, default=confirmation.NAIVE_ORDERS,
+                        help="confirmation workload: shipments the naive way confirms")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--postgres", default=os.environ.get("KIT_BENCH_POSTGRES_URL")
                         or os.environ.get("KIT_TEST_POSTGRES_URL"),
@@ -47,6 +55,13 @@ def main() -> None:
             print("benchmarks: no PostgreSQL URL given; measuring SQLite only", file=sys.stderr)
         save("allocation", allocation.run(args.allocation_orders, args.allocation_naive, args.postgres,
                                           args.allocation_repeat))
+    if "documents" in chosen:
+        save("documents", documents.run(args.documents_labels, args.documents_naive, args.repeat))
+    if "confirmation" in chosen:
+        if not args.postgres:
+            print("benchmarks: no PostgreSQL URL given; measuring SQLite only", file=sys.stderr)
+        save("confirmation", confirmation.run(args.confirmation_orders, args.confirmation_naive,
+                                              args.postgres, args.repeat))
     versions = {"polars": pl.__version__, "SQLAlchemy": sa.__version__, "SQLite": sqlite3.sqlite_version}
     if args.postgres:
         import psycopg
