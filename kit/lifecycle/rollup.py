@@ -24,6 +24,11 @@ ORDER_FOLLOWS: dict[str, tuple[str, ...]] = {
     "hand_over": (str(SS.HANDED_OVER), str(SS.CONFIRMED)),
     "confirm": (str(SS.CONFIRMED),),
 }
+_TO: dict[str, str] = {
+    "pack": str(Stage.PACKED),
+    "hand_over": str(Stage.HANDED_OVER),
+    "confirm": str(Stage.CONFIRMED),
+}
 _FROM: dict[str, str] = {
     "pack": str(Stage.PICKING),
     "hand_over": str(Stage.PACKED),
@@ -44,20 +49,37 @@ def follow_shipments(
         pl.col("stage") != str(SS.CANCELLED)
     )
     steps = list(ORDER_FOLLOWS)[: list(ORDER_FOLLOWS).index(action) + 1]
+    orders = read_by_keys(
+        conn,
+        schema.orders,
+        ["order_no", "stage", "trade_status"],
+        "order_no",
+        ships["order_no"].unique().to_list(),
+    )
     for step in steps:
         ready = ships.group_by("order_no").agg(pl.col("stage").is_in(ORDER_FOLLOWS[step]).all().alias("ok"))
-        keys = ready.filter(pl.col("ok"))["order_no"].sort().to_list()
-        orders = read_by_keys(conn, schema.orders, ["order_no", "stage"], "order_no", keys)
-        due = orders.filter(pl.col("stage") == _FROM[step])["order_no"].sort().to_list()
-        done[step] = apply_many(conn, "order", due, step, actor, now=at) if due else None
+        keys = ready.filter(pl.col("ok"))["order_no"]
+        due = orders.filter(pl.col("order_no").is_in(keys.implode()) & (pl.col("stage") == _FROM[step]))
+        due_keys = due["order_no"].sort().to_list()
+        done[step] = apply_many(conn, "order", due_keys, step, actor, now=at) if due_keys else None
+        if done[step] is not None:  # the next step sees the stage this one wrote
+            moved = done[step].keys_applied
+            orders = orders.with_columns(
+                pl.when(pl.col("order_no").is_in(moved))
+                .then(pl.lit(_TO[step]))
+                .otherwise("stage")
+                .alias("stage")
+            )
     if action == "confirm":
         some = ships.group_by("order_no").agg(
             pl.col("stage").eq(str(SS.CONFIRMED)).any().alias("any"),
             pl.col("stage").eq(str(SS.CONFIRMED)).all().alias("all"),
         )
         partly = some.filter(pl.col("any") & ~pl.col("all"))["order_no"].sort().to_list()
-        trades = read_by_keys(conn, schema.orders, ["order_no", "trade_status"], "order_no", partly)
-        due = trades.filter(pl.col("trade_status") == str(TradeStatus.WAIT_SELLER_SEND_GOODS))["order_no"]
+        due = orders.filter(
+            pl.col("order_no").is_in(partly)
+            & (pl.col("trade_status") == str(TradeStatus.WAIT_SELLER_SEND_GOODS))
+        )["order_no"]
         done["consign_part"] = (
             apply_many(conn, "order", due.to_list(), "consign_part", actor, now=at) if due.len() else None
         )

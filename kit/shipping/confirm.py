@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from kit.permissions import require
 from kit.shop import Shop
 from kit.stock.ledger import new_batch
 from kit.store import schema
-from kit.store.frames import read_frame
+from kit.store.frames import read_by_keys, read_frame
 
 __all__ = ["BATCH_HEADER", "batch_file", "carrier_names", "confirm", "confirmed_in", "write_batch_file"]
 
@@ -34,10 +34,10 @@ BATCH_HEADER = ("订单编号", "物流公司", "运单号")
 _US = pl.Datetime("us")
 
 
-def carrier_names(config: Config) -> dict[str, str]:
+def carrier_names(config: Config, registry: carriers.CarrierRegistry | None = None) -> dict[str, str]:
     """Carrier code → the name the platform's batch file expects: the shop's setting, else the
     carrier's Chinese name."""
-    registry = carriers.for_config(config)
+    registry = registry or carriers.for_config(config)
     names = {code: adapter.name.zh for code, adapter in registry.adapters.items()}
     return names | dict(config.platform_carrier_names)
 
@@ -71,7 +71,8 @@ def confirm(
     check_role(actor, transition("shipment", "confirm").roles, t("action.confirm"))
     moment = now or clock.now()
     sh = schema.shipments
-    names = carrier_names(shop.config)
+    registry = carriers.for_config(shop.config)
+    names = carrier_names(shop.config, registry)
     with shop.store.write() as conn:
         if shipment_ids is None:
             ids = (
@@ -87,7 +88,14 @@ def confirm(
             ids = sorted({int(i) for i in shipment_ids})
         if not ids:
             return {"batch_id": None, "confirmed": [], "refused": [], "orders": 0, "notices": 0}
-        bad = _bad_numbers(conn, list(ids), carriers.for_config(shop.config))
+        handed = read_by_keys(
+            conn,
+            sh,
+            ["shipment_id", "order_no", "carrier_code", "tracking_no", "stage"],
+            "shipment_id",
+            list(ids),
+        ).filter(pl.col("stage") == str(ShipmentStage.HANDED_OVER))
+        bad = _bad_numbers(handed, registry)
         ids = [i for i in ids if i not in bad]
         result = apply_many(conn, "shipment", list(ids), "confirm", actor, now=moment)
         result.refused.extend(
@@ -98,7 +106,7 @@ def confirm(
         batch_id, notices = None, 0
         if done:
             batch_id = new_batch(conn, "confirm", "kit ship --confirm", actor, moment, lines=len(done))
-            rows = confirmed_rows(conn, done)
+            rows = handed.filter(pl.col("shipment_id").is_in(done)).sort("order_no", "shipment_id")
             follow_shipments(conn, rows["order_no"].unique().sort().to_list(), "confirm", actor, moment)
             if notify:
                 notices = outbox.queue(
@@ -118,27 +126,19 @@ def confirm(
     }
 
 
-def _bad_numbers(conn: sa.Connection, ids: list[int], registry: carriers.CarrierRegistry) -> dict[int, str]:
+def _bad_numbers(handed: pl.DataFrame, registry: carriers.CarrierRegistry) -> dict[int, str]:
     """Handed-over shipments whose tracking number its carrier does not accept (checked again
     before the platform sees it: a number typed into the database, or a carrier's rules
-    changed). Shipments in another stage are left to the lifecycle's own refusal."""
-    sh = schema.shipments
+    changed), each carrier's adapter once per distinct number."""
     bad: dict[int, str] = {}
-    for start in range(0, len(ids), 5_000):
-        rows = conn.execute(
-            sa.select(sh.c.shipment_id, sh.c.carrier_code, sh.c.tracking_no).where(
-                sh.c.shipment_id.in_(ids[start : start + 5_000]), sh.c.stage == str(ShipmentStage.HANDED_OVER)
-            )
-        )
-        checks: dict[str, Any] = {}
-        for shipment_id, code, number in rows:
-            if code not in checks:
-                try:
-                    checks[code] = registry.get(code).validate_tracking_number
-                except BadInput as exc:
-                    bad[int(shipment_id)] = exc.message
-                    continue
-            verdict = checks[code](number or "")
+    for (code,), group in handed.group_by("carrier_code"):
+        try:
+            check = registry.get(code or "").validate_tracking_number
+        except BadInput as exc:
+            bad.update(dict.fromkeys(group["shipment_id"].to_list(), exc.message))
+            continue
+        for shipment_id, number in group.select("shipment_id", "tracking_no").iter_rows():
+            verdict = check(number or "")
             if not verdict.valid:
                 bad[int(shipment_id)] = verdict.reason
     return bad
@@ -147,16 +147,8 @@ def _bad_numbers(conn: sa.Connection, ids: list[int], registry: carriers.Carrier
 def confirmed_rows(conn: sa.Connection, shipment_ids: list[int]) -> pl.DataFrame:
     """order_no, shipment_id, carrier_code, tracking_no, confirmed_at of these shipments."""
     sh = schema.shipments
-    frames = [
-        read_frame(
-            conn,
-            sa.select(
-                sh.c.order_no, sh.c.shipment_id, sh.c.carrier_code, sh.c.tracking_no, sh.c.confirmed_at
-            ).where(sh.c.shipment_id.in_(shipment_ids[i : i + 5000])),
-        )
-        for i in range(0, len(shipment_ids), 5000)
-    ]
-    return pl.concat(frames).sort("order_no", "shipment_id")
+    columns = ["order_no", "shipment_id", "carrier_code", "tracking_no", "confirmed_at"]
+    return read_by_keys(conn, sh, columns, "shipment_id", list(shipment_ids)).sort("order_no", "shipment_id")
 
 
 def confirmed_in(shop: Shop, batch_id: int | None = None, *, day: Any = None) -> pl.DataFrame:
@@ -176,9 +168,16 @@ def confirmed_in(shop: Shop, batch_id: int | None = None, *, day: Any = None) ->
         stmt = sa.select(
             sh.c.order_no, sh.c.shipment_id, sh.c.carrier_code, sh.c.tracking_no, sh.c.confirmed_at
         )
-        frame = read_frame(conn, stmt.where(sh.c.stage == str(ShipmentStage.CONFIRMED)))
-    wanted = day or clock.now().date()
-    return frame.filter(pl.col("confirmed_at").dt.date() == wanted).sort("order_no", "shipment_id")
+        start = datetime.combine(day or clock.now().date(), time())
+        frame = read_frame(
+            conn,
+            stmt.where(
+                sh.c.stage == str(ShipmentStage.CONFIRMED),
+                sh.c.confirmed_at >= start,
+                sh.c.confirmed_at < start + timedelta(days=1),
+            ),
+        )
+    return frame.sort("order_no", "shipment_id")
 
 
 def batch_file(rows: pl.DataFrame, config: Config) -> bytes:
