@@ -33,6 +33,7 @@ from kit.models import Role, Stage
 from kit.permissions import ACTIONS, require
 from kit.reconcile import Reconciliation, reconcile
 from kit.shop import Shop
+from kit.ui.columns import flag, labels, masked, mobile, receiver
 from kit.ui.review_forms import ADDRESS_FIELDS, ReviewDesk
 from kit.ui.session import ShopModel
 from kit.ui.table import Column, Frame, TableModel
@@ -43,30 +44,14 @@ LISTS = ("held", "approved", "new")  # the stages the order list can show; held 
 SEES_PHONES = frozenset({Role.PRESALE, Role.AFTERSALE, Role.SUPERVISOR})
 
 
-def masked(column: str) -> pl.Expr:
-    """A phone number with its middle hidden: 13812345678 → 138****5678 (short ones: ****)."""
-    text = pl.col(column).cast(pl.String).str.strip_chars()
-    return (pl.when(text.str.len_chars() >= 8)
-            .then(text.str.replace(r"^(.{3}).*(.{4})$", "${1}****${2}"))
-            .when(text.str.len_chars() > 0).then(pl.lit("****"))
-            .otherwise(text))
-
-
-def _labels(column: str, enum: type) -> pl.Expr:
-    return pl.col(column).replace_strict({m.value: m.label for m in enum}, default=pl.col(column),
-                                         return_dtype=pl.String)
-
-
 def order_columns(sees: bool) -> list[Column]:
     """The order list's columns; phone and receiver masked unless the role needs them."""
     phone = pl.coalesce(pl.col("receiver_mobile"), pl.col("receiver_phone"))
-    name = pl.col("receiver_name").fill_null("")
     return [
         Column(t("review_desk.col_order_no"), pl.col("order_no"), 160),
         Column(t("review_desk.col_paid_at"), pl.coalesce("paid_at", "created_at").dt.strftime(
             "%Y-%m-%d %H:%M").fill_null(""), 128),
-        Column(t("review_desk.col_receiver"),
-               name if sees else name.str.slice(0, 1) + pl.lit("*"), 70),
+        Column(t("review_desk.col_receiver"), receiver(sees), 70),
         Column(t("review_desk.col_mobile"),
                (phone if sees else masked("receiver_mobile").fill_null(masked("receiver_phone")))
                .fill_null(""), 112),
@@ -75,22 +60,18 @@ def order_columns(sees: bool) -> list[Column]:
         Column(t("review_desk.col_payable"), pl.col("payable_fen") / 100, 96, ",.2f"),
         Column(t("review_desk.col_reasons"), pl.col("reasons").list.join("；").fill_null(""), 224),
         Column(t("review_desk.col_message"), pl.col("buyer_message").fill_null(""), 130),
-        Column(t("review_desk.col_present"),
-               pl.when(pl.col("no_price_slip")).then(pl.lit(t("review_desk.present_yes")))
-               .otherwise(pl.lit("")), 56),
+        Column(t("review_desk.col_present"), flag("no_price_slip", t("review_desk.present_yes")), 56),
     ]
 
 
 def call_columns(sees: bool) -> list[Column]:
     """The COD call list's columns: whom to call, on which number, for how much."""
-    name = pl.col("receiver_name").fill_null("")
     return [
         Column(t("review_desk.col_order_no"), pl.col("order_no"), 160),
-        Column(t("review_desk.col_receiver"), name if sees else name.str.slice(0, 1) + pl.lit("*"), 90),
-        Column(t("review_desk.col_mobile"),
-               (pl.col("receiver_mobile") if sees else masked("receiver_mobile")).fill_null(""), 140),
+        Column(t("review_desk.col_receiver"), receiver(sees), 90),
+        Column(t("review_desk.col_mobile"), mobile(sees), 140),
         Column(t("review_desk.col_cod_amount"), pl.col("payable_fen") / 100, 110, ",.2f"),
-        Column(t("review_desk.col_stage"), _labels("stage", Stage), 100),
+        Column(t("review_desk.col_stage"), labels("stage", Stage), 100),
     ]
 
 
@@ -154,13 +135,6 @@ class ReviewDeskModel(ShopModel):
                 t("review_desk.col_reasons"), t("review_desk.col_region"))
 
     # --- reading ---------------------------------------------------------------------------
-
-    def refresh(self) -> bool:
-        """Read the lists and counts again; False (and a message) when that failed."""
-        ok = self.attempt(self._read) is not None
-        if ok:
-            self.clear_message()
-        return ok
 
     def _read(self) -> bool:
         shop = self.require_shop()

@@ -21,9 +21,10 @@ import polars as pl
 
 from kit.i18n import t
 from kit.models import PaymentMethod, Role, Stage
+from kit.ui.parts import button, desk_style, show, text_box
 from kit.ui.reconcile_panel import RECONCILE_STYLE, ReconcilePanel
 from kit.ui.table import KEY, OrderTable
-from kit.ui.widgets import STYLE, DeskHeader, KpiTile, MessageArea
+from kit.ui.widgets import DeskHeader, KpiTile, MessageArea
 
 if TYPE_CHECKING:
     from kit.ui.review_desk import ReviewDeskModel
@@ -32,7 +33,7 @@ __all__ = ["ADDRESS_FIELDS", "CodPanel", "Confirmation", "HeldPanel", "ReviewDes
 
 ADDRESS_FIELDS = ("receiver_name", "receiver_mobile", "receiver_phone", "province", "city", "district",
                   "address_detail", "postcode")
-DESK_STYLE = STYLE.replace(".kit-status", ".kit-review") + RECONCILE_STYLE + """
+DESK_STYLE = desk_style("kit-review", RECONCILE_STYLE + """
 <style>
 .kit-review .kit-hint { font-size: 13px; color: #6b7280; line-height: 1.5; margin: 4px 0; }
 .kit-review .kit-toolbar { flex-flow: row wrap; align-items: center; margin: 6px 0; }
@@ -41,7 +42,6 @@ DESK_STYLE = STYLE.replace(".kit-status", ".kit-review") + RECONCILE_STYLE + """
 .kit-review .kit-action-cancel { color: #b91c1c; }
 .kit-review .kit-confirm { align-items: center; background: #fffbeb; border: 1px solid #fcd34d;
   border-radius: 6px; padding: 6px 10px; margin: 4px 0; flex-flow: row wrap; }
-.kit-review .kit-confirm .widget-button { width: auto; min-width: 72px; margin-left: 6px; }
 .kit-review .kit-confirm-question { font-size: 14px; margin-right: 10px; }
 .kit-review .kit-form { border: 1px solid #e5e7eb; border-radius: 8px; padding: 8px 12px; margin: 6px 0;
   background: #fafafa; }
@@ -53,11 +53,9 @@ DESK_STYLE = STYLE.replace(".kit-status", ".kit-review") + RECONCILE_STYLE + """
   white-space: nowrap; padding: 2px 16px 2px 0; }
 .kit-review .kit-order-detail td { white-space: pre-wrap; padding: 2px 0; vertical-align: top; }
 .kit-review .kit-reasons { margin: 0; padding-left: 18px; color: #9a3412; }
-.kit-review .kit-table-count { font-size: 13px; color: #4b5563; margin: 0 10px; }
-.kit-review .kit-table-pager .widget-button { width: auto; min-width: 72px; }
 .kit-review .kit-table-empty .widget-html-content { color: #6b7280; font-size: 13px; }
 </style>
-"""
+""", forms=False)
 
 
 def _html(text: str, css: str) -> widgets.HTML:
@@ -66,26 +64,14 @@ def _html(text: str, css: str) -> widgets.HTML:
     return widget
 
 
-def _button(label: str, css: str, **kwargs: Any) -> widgets.Button:
-    button = widgets.Button(description=label, **kwargs)
-    button.add_class(css)
-    return button
-
-
-def _show(widget: widgets.DOMWidget, shown: bool) -> None:
-    widget.layout.display = None if shown else "none"
-
-
 class Confirmation(widgets.HBox):
     """The confirmation step of an action: its question, a reason box when needed, yes and no."""
 
     def __init__(self) -> None:
         self.question = _html("", "kit-confirm-question")
-        self.reason = widgets.Text(placeholder=t("review_desk.reason_placeholder"),
-                                   layout=widgets.Layout(width="340px"))
-        self.reason.add_class("kit-confirm-reason")
-        self.yes = _button(t("review_desk.confirm_yes"), "kit-confirm-yes", button_style="primary")
-        self.no = _button(t("review_desk.confirm_no"), "kit-confirm-no")
+        self.reason = text_box(t("review_desk.reason_placeholder"), "kit-confirm-reason", "340px")
+        self.yes = button(t("review_desk.confirm_yes"), "kit-confirm-yes", button_style="primary")
+        self.no = button(t("review_desk.confirm_no"), "kit-confirm-no")
         self.yes.on_click(self._yes)
         self.no.on_click(lambda _b: self.close_question())
         self._then: Callable[[str], object] | None = None
@@ -97,14 +83,14 @@ class Confirmation(widgets.HBox):
         """Show the question; `then(reason)` runs when the person clicks yes."""
         self.question.value = f"<div>{escape(question)}</div>"
         self.reason.value = ""
-        _show(self.reason, reason)
+        show(self.reason, reason)
         self._then = then
-        _show(self, True)
+        show(self, True)
 
     def close_question(self) -> None:
         """Hide the question without acting."""
         self._then = None
-        _show(self, False)
+        show(self, False)
 
     def _yes(self, _button: object = None) -> None:
         then, reason = self._then, self.reason.value.strip()
@@ -121,7 +107,7 @@ class ActionBar(widgets.VBox):
 
     def __init__(self, model: ReviewDeskModel, forms: FormArea) -> None:
         self.model, self.forms = model, forms
-        self.buttons = {name: _button(t(f"review_desk.button_{name}"), f"kit-action-{name}")
+        self.buttons = {name: button(t(f"review_desk.button_{name}"), f"kit-action-{name}")
                         for name in (*self.MOVES, *self.FORMS)}
         for name in self.MOVES:
             self.buttons[name].on_click(lambda _b, n=name: self._ask(n))
@@ -156,11 +142,11 @@ class ActionBar(widgets.VBox):
 
     def _draw(self, _change: object = None) -> None:
         allowed, count = set(self.model.allowed), len(self.model.orders.selected)
-        for name, button in self.buttons.items():
-            _show(button, name in allowed)
-            button.disabled = self.model.busy or count == 0
+        for name, each in self.buttons.items():
+            show(each, name in allowed)
+            each.disabled = self.model.busy or count == 0
         if not allowed & set(self.buttons):
-            _show(self.confirm, False)
+            show(self.confirm, False)
 
 
 class FormArea(widgets.VBox):
@@ -182,9 +168,9 @@ class FormArea(widgets.VBox):
         reason = widgets.Text(description=t("review_desk.reason"), layout=widgets.Layout(width="420px"))
         reason.add_class("kit-form-reason")
         body, save = getattr(self, f"_{name}")(selected.row(0, named=True), selected, reason)
-        save_button = _button(t("review_desk.save"), "kit-form-save", button_style="primary")
+        save_button = button(t("review_desk.save"), "kit-form-save", button_style="primary")
         save_button.on_click(self.model.callback(lambda: save() and self.close_form()))
-        close = _button(t("review_desk.close"), "kit-form-close")
+        close = button(t("review_desk.close"), "kit-form-close")
         close.on_click(lambda _b: self.close_form())
         form = widgets.VBox([_html(t(f"review_desk.button_{name}"), "kit-section-title"), *body, reason,
                              widgets.HBox([save_button, close])])
@@ -300,8 +286,8 @@ class CodPanel(widgets.VBox):
         self.model = model
         self.hint = _html(t("review_desk.cod_hint"), "kit-hint")
         self.table = OrderTable(model.calls)
-        self.button = _button(t("review_desk.button_confirm_phone"), "kit-action-confirm-phone",
-                              button_style="success")
+        self.button = button(t("review_desk.button_confirm_phone"), "kit-action-confirm-phone",
+                             button_style="success")
         self.button.on_click(lambda _b: self._ask())
         self.confirm = Confirmation()
         bar = widgets.HBox([self.button])
@@ -320,7 +306,7 @@ class CodPanel(widgets.VBox):
         self.confirm.ask(question, lambda _reason: self.model.confirm_phone(keys))
 
     def _draw(self, _change: object = None) -> None:
-        _show(self.button, "confirm_phone" in self.model.allowed)
+        show(self.button, "confirm_phone" in self.model.allowed)
         self.button.disabled = self.model.busy or not self.model.calls.selected
 
 
@@ -330,11 +316,11 @@ class ReviewDesk(widgets.VBox):
     def __init__(self, model: ReviewDeskModel) -> None:
         self.model = model
         style = widgets.HTML(DESK_STYLE, layout=widgets.Layout(display="none"))
-        self.run_review = _button(t("review_desk.run_review"), "kit-run-review", icon="play",
-                                  tooltip=t("review_desk.run_review_tooltip"))
+        self.run_review = button(t("review_desk.run_review"), "kit-run-review", icon="play",
+                                 tooltip=t("review_desk.run_review_tooltip"))
         self.run_review.on_click(model.callback(model.run_review))
-        self.refresh_button = _button(t("ui.refresh"), "kit-refresh", icon="refresh",
-                                      tooltip=t("review_desk.refresh_tooltip"))
+        self.refresh_button = button(t("ui.refresh"), "kit-refresh", icon="refresh",
+                                     tooltip=t("review_desk.refresh_tooltip"))
         self.refresh_button.on_click(model.callback(model.refresh))
         header = self.header = DeskHeader(t("review_desk.title"), [self.run_review, self.refresh_button])
         self.title, self.subtitle = header.title, header.subtitle
@@ -373,5 +359,5 @@ class ReviewDesk(widgets.VBox):
         self.header.show(shop, *notes)
 
     def _draw_busy(self, _change: object = None) -> None:
-        _show(self.run_review, "run_review" in self.model.allowed)
+        show(self.run_review, "run_review" in self.model.allowed)
         self.run_review.disabled = self.refresh_button.disabled = self.model.busy

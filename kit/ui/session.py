@@ -5,6 +5,8 @@ the environment (KIT_DATABASE_URL, KIT_ACTOR, KIT_CONFIG); `open_shop()` reads t
 A view model runs each action through `attempt()`, so that a refusal or a failure
 becomes a sentence in the dashboard's message area instead of a traceback, while
 `last_error` and the `kit.ui` logger keep it visible to tests and to the maintainers.
+`DeskModel` is what the desks with switchable lists add: the lists, the tile counts and
+the actions the acting person's role may use.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from traitlets import Bool, Enum, HasTraits, Instance, Unicode
+from traitlets import Bool, Dict, Enum, HasTraits, Instance, List, Unicode, observe
 
 import kit
 from kit.errors import KitError
@@ -22,7 +24,10 @@ from kit.i18n import t
 from kit.models import Role
 from kit.shop import Shop
 
-__all__ = ["ShopModel", "describe_error", "open_shop"]
+if TYPE_CHECKING:
+    from kit.ui.table import TableModel
+
+__all__ = ["DeskModel", "ShopModel", "describe_error", "open_shop"]
 
 log = logging.getLogger("kit.ui")
 T = TypeVar("T")
@@ -81,6 +86,17 @@ class ShopModel(HasTraits):
 
         return run
 
+    def refresh(self) -> bool:
+        """Read again what the model shows; False (and a message) when that failed."""
+        ok = self.attempt(self._read) is not None
+        if ok:
+            self.clear_message()
+        return ok
+
+    def _read(self) -> object:
+        """Read every list and count the model shows (each model says how); None when it failed."""
+        raise NotImplementedError
+
     def show_error(self, error: BaseException) -> None:
         """Show an error in the message area and log it (unexpected ones with their traceback)."""
         self.last_error = error
@@ -114,3 +130,25 @@ class ShopModel(HasTraits):
         if self.shop is None:
             self.shop = self._opener()
         return self.shop
+
+
+class DeskModel(ShopModel):
+    """Base of the desks with switchable lists: one TableModel per view, tile counts, allowed actions."""
+
+    tables = Dict(help="view → TableModel: each list, a page at a time")
+    counts = Dict(help="the tiles' counts, by name")
+    allowed = List(Unicode(), help="the actions the acting person's role may use here")
+
+    @property
+    def table(self) -> TableModel:
+        """The list the desk shows now (its `view`, a trait each desk declares with its views)."""
+        return self.tables[self.view]
+
+    @observe("shop")
+    def _allow(self, _change: object = None) -> None:
+        role = self.role
+        self.allowed = [] if role is None else self._may(role)
+
+    def _may(self, role: Role) -> list[str]:
+        """The desk's actions `role` may use (each desk says which)."""
+        raise NotImplementedError

@@ -30,8 +30,8 @@ from kit.i18n import t
 from kit.models import PaymentMethod, Role, ShipmentStage, Stage
 from kit.permissions import ACTIONS, require
 from kit.shop import Shop
-from kit.ui.review_desk import masked
-from kit.ui.session import ShopModel
+from kit.ui.columns import flag, labels, mobile, receiver, when
+from kit.ui.session import DeskModel
 from kit.ui.table import KEY, Column, TableModel
 
 __all__ = ["CALLERS", "KPIS", "VIEWS", "ShippingDeskModel", "parse_scan", "shipping_desk"]
@@ -65,21 +65,6 @@ def parse_scan(text: str) -> dict[str, Any] | None:
     return row
 
 
-def _labels(column: str, enum: type) -> pl.Expr:
-    return pl.col(column).replace_strict(
-        {m.value: m.label for m in enum}, default=pl.col(column), return_dtype=pl.String
-    )
-
-
-def _when(column: str) -> pl.Expr:
-    return pl.col(column).dt.strftime("%m-%d %H:%M").fill_null("")
-
-
-def _receiver(sees: bool) -> pl.Expr:
-    name = pl.col("receiver_name").fill_null("")
-    return name if sees else name.str.slice(0, 1) + pl.lit("*")
-
-
 def awaiting_columns() -> list[Column]:
     """Handed over, not yet confirmed (S9): parcel, order, carrier, number, deadline, late."""
     return [
@@ -87,13 +72,9 @@ def awaiting_columns() -> list[Column]:
         Column(t("shipping_desk.col_order_no"), pl.col("order_no"), 160),
         Column(t("shipping_desk.col_carrier"), pl.col("carrier"), 100),
         Column(t("shipping_desk.col_tracking_no"), pl.col("tracking_no").fill_null(""), 150),
-        Column(t("shipping_desk.col_handed_over"), _when("handed_over_at"), 100),
-        Column(t("shipping_desk.col_confirm_by"), _when("confirm_by"), 100),
-        Column(
-            t("shipping_desk.col_late"),
-            pl.when(pl.col("late")).then(pl.lit(t("shipping_desk.late_yes"))).otherwise(pl.lit("")),
-            70,
-        ),
+        Column(t("shipping_desk.col_handed_over"), when("handed_over_at"), 100),
+        Column(t("shipping_desk.col_confirm_by"), when("confirm_by"), 100),
+        Column(t("shipping_desk.col_late"), flag("late", t("shipping_desk.late_yes")), 70),
     ]
 
 
@@ -101,10 +82,10 @@ def unshipped_columns(sees: bool) -> list[Column]:
     """Due today and not handed over (S8, S9), with the reason given (or still to give)."""
     return [
         Column(t("shipping_desk.col_order_no"), pl.col("order_no"), 160),
-        Column(t("shipping_desk.col_stage"), _labels("stage", Stage), 80),
-        Column(t("shipping_desk.col_ship_by"), _when("ship_by"), 100),
+        Column(t("shipping_desk.col_stage"), labels("stage", Stage), 80),
+        Column(t("shipping_desk.col_ship_by"), when("ship_by"), 100),
         Column(t("shipping_desk.col_hours_late"), pl.col("hours_late"), 100, ",.1f"),
-        Column(t("shipping_desk.col_receiver"), _receiver(sees), 80),
+        Column(t("shipping_desk.col_receiver"), receiver(sees), 80),
         Column(t("shipping_desk.col_reason"), pl.col("reason").fill_null(t("shipping.no_reason")), 240),
         Column(t("shipping_desk.col_reason_by"), pl.col("reason_by").fill_null(""), 90),
     ]
@@ -114,14 +95,10 @@ def call_columns(sees: bool) -> list[Column]:
     """The buyers pre-sales phone (S9): whom, on which number, why the order did not ship."""
     return [
         Column(t("shipping_desk.col_order_no"), pl.col("order_no"), 160),
-        Column(t("shipping_desk.col_receiver"), _receiver(sees), 80),
-        Column(
-            t("shipping_desk.col_mobile"),
-            (pl.col("receiver_mobile") if sees else masked("receiver_mobile")).fill_null(""),
-            120,
-        ),
+        Column(t("shipping_desk.col_receiver"), receiver(sees), 80),
+        Column(t("shipping_desk.col_mobile"), mobile(sees), 120),
         Column(t("shipping_desk.col_buyer"), pl.col("buyer_nick").fill_null(""), 120),
-        Column(t("shipping_desk.col_payment"), _labels("payment_method", PaymentMethod), 90),
+        Column(t("shipping_desk.col_payment"), labels("payment_method", PaymentMethod), 90),
         Column(t("shipping_desk.col_reason"), pl.col("reason").fill_null(t("shipping.no_reason")), 240),
     ]
 
@@ -133,20 +110,17 @@ def confirmed_columns() -> list[Column]:
         Column(t("shipping_desk.col_shipment"), pl.col("shipment_id"), 70),
         Column(t("shipping_desk.col_carrier"), pl.col("carrier"), 100),
         Column(t("shipping_desk.col_tracking_no"), pl.col("tracking_no").fill_null(""), 150),
-        Column(t("shipping_desk.col_confirmed_at"), _when("confirmed_at"), 100),
+        Column(t("shipping_desk.col_confirmed_at"), when("confirmed_at"), 100),
     ]
 
 
 _KEYS = {"awaiting": "shipment_id", "unshipped": "order_no", "calls": "order_no", "confirmed": "shipment_id"}
 
 
-class ShippingDeskModel(ShopModel):
+class ShippingDeskModel(DeskModel):
     """What the shipping desk shows and the actions it offers, each one call into a service."""
 
     view = Enum(VIEWS, default_value="awaiting", help="which list the table shows")
-    tables = Dict(help="view → TableModel: each list, a page at a time")
-    counts = Dict(help="tile counts: packed, awaiting, late, unshipped, no_reason, confirmed")
-    allowed = List(Unicode(), help="the actions the acting person's role may use here")
     sender_problem = Unicode("", help="why shipping may not start (S26b); empty when the sender is set")
     read_at = Instance(datetime, allow_none=True, help="when the desk last read (the countdown's now)")
     deadline = Instance(datetime, allow_none=True, help="today's confirm_by (S9)")
@@ -180,35 +154,22 @@ class ShippingDeskModel(ShopModel):
         """Whether this role phones the buyers and so sees whole numbers (see the module's note)."""
         return self.role in CALLERS
 
-    @property
-    def table(self) -> TableModel:
-        """The list the desk shows now."""
-        return self.tables[self.view]
-
-    @observe("shop")
-    def _allow(self, _change: object = None) -> None:
-        role = self.role
-        if role is None:
-            self.allowed = []
-            return
+    def _may(self, role: Role) -> list[str]:
         moves = {
             tr.action
             for stage in (ShipmentStage.PACKED, ShipmentStage.HANDED_OVER)
             for tr in lifecycle.transitions_for("shipment", str(stage), role)
         }
-        self.allowed = [a for a in ACTIONS_HERE if a in moves or (a in ACTIONS and role in ACTIONS[a])]
-        if self.tables:  # another person may see phones differently
+        return [a for a in ACTIONS_HERE if a in moves or (a in ACTIONS and role in ACTIONS[a])]
+
+    @observe("shop")
+    def _allow(self, _change: object = None) -> None:
+        super()._allow()
+        if self.tables and self.role is not None:  # another person may see phones differently
             self.tables["unshipped"].set_columns(unshipped_columns(self.sees_phones))
             self.tables["calls"].set_columns(call_columns(self.sees_phones))
 
     # --- reading ---------------------------------------------------------------------------
-
-    def refresh(self) -> bool:
-        """Read every list, count and the countdown again; False (and a message) when that failed."""
-        ok = self.attempt(self._read) is not None
-        if ok:
-            self.clear_message()
-        return ok
 
     def _read(self, *views: str) -> bool:
         """Read the named lists (all of them by default, and on the first read), the counts, the

@@ -16,30 +16,24 @@ kit.ui.review_forms.Confirmation; `kit-message`.
 
 from __future__ import annotations
 
-import base64
 from html import escape
 
 import ipywidgets as widgets
 
 from kit.i18n import t
-from kit.ui.review_forms import Confirmation
+from kit.ui.desk_page import DeskPage
+from kit.ui.parts import button, desk_style, form, heading, show, text_box
 from kit.ui.shipping_desk import KPIS, VIEWS, ShippingDeskModel
-from kit.ui.table import OrderTable
-from kit.ui.widgets import STYLE, DeskHeader, KpiGroup, MessageArea
 
 __all__ = ["REASONS", "ShippingDesk"]
 
 SOON_MINUTES = 60  # the countdown turns amber this close to the deadline
 REASONS = ("reason_stock", "reason_address", "reason_buyer", "reason_carrier")  # suggestions
-DESK_STYLE = (
-    STYLE.replace(".kit-status", ".kit-shipping")
-    + """
+DESK_STYLE = desk_style(
+    "kit-shipping",
+    """
 <style>
-.kit-shipping .kit-form { border: 1px solid #e5e7eb; border-radius: 8px; padding: 8px 12px; margin: 6px 0;
-  background: #fafafa; flex-flow: row wrap; align-items: center; }
 .kit-shipping .widget-html.kit-form-title { width: auto; white-space: nowrap; margin-right: 8px; }
-.kit-shipping .kit-form .widget-button { width: auto; min-width: 72px; margin-left: 6px; }
-.kit-shipping .kit-header .widget-button { width: auto; min-width: 84px; margin-left: 6px; }
 .kit-shipping .kit-action-confirm { background: #16a34a; color: #fff; }
 .kit-shipping .widget-html.kit-shipping-sender { width: auto; height: auto; margin: 6px 0; }
 .kit-shipping .kit-shipping-sender .widget-html-content { background: #fef2f2; border: 2px solid #dc2626;
@@ -59,25 +53,9 @@ DESK_STYLE = (
 .kit-shipping .kit-shipping-scanlog ul { margin: 2px 0 4px; padding-left: 18px; }
 .kit-shipping .kit-scan-ok { color: #166534; }
 .kit-shipping .kit-scan-refused { color: #991b1b; }
-.kit-shipping .kit-confirm { align-items: center; background: #fffbeb; border: 1px solid #fcd34d;
-  border-radius: 6px; padding: 6px 10px; margin: 4px 0; }
-.kit-shipping .kit-confirm .widget-button { width: auto; min-width: 72px; margin-left: 6px; }
-.kit-shipping .kit-download a { font-size: 14px; color: #1d4ed8; }
-.kit-shipping .kit-table-count { font-size: 13px; color: #4b5563; margin: 0 10px; }
-.kit-shipping .kit-table-pager .widget-button { width: auto; min-width: 72px; }
 </style>
-"""
+""",
 )
-
-
-def _button(label: str, css: str, icon: str = "") -> widgets.Button:
-    button = widgets.Button(description=label, icon=icon)
-    button.add_class(css)
-    return button
-
-
-def _show(widget: widgets.DOMWidget, shown: bool) -> None:
-    widget.layout.display = None if shown else "none"
 
 
 def _duration(minutes: int) -> str:
@@ -87,72 +65,41 @@ def _duration(minutes: int) -> str:
     )
 
 
-class ShippingDesk(widgets.VBox):
+class ShippingDesk(DeskPage):
     """The 发货确认 page: who acts, sender warning, countdown, tiles, scan field, lists, download."""
 
     def __init__(self, model: ShippingDeskModel) -> None:
-        self.model = model
-        style = widgets.HTML(DESK_STYLE, layout=widgets.Layout(display="none"))
-        self.refresh_button = _button(t("ui.refresh"), "kit-refresh", "refresh")
-        self.refresh_button.on_click(model.callback(model.refresh))
-        self.confirm_button = _button(t("shipping_desk.button_confirm"), "kit-action-confirm", "check")
+        self.confirm_button = button(t("shipping_desk.button_confirm"), "kit-action-confirm", "check")
         self.confirm_button.on_click(self._ask_confirm)
-        self.batch_button = _button(t("shipping_desk.button_batch"), "kit-action-batch", "download")
+        self.batch_button = button(t("shipping_desk.button_batch"), "kit-action-batch", "download")
         self.batch_button.on_click(lambda _b: model.download_today())
-        self.header = DeskHeader(
-            t("shipping_desk.title"), [self.refresh_button, self.confirm_button, self.batch_button]
-        )
+        super().__init__(model, "shipping_desk", "shipping", DESK_STYLE, KPIS, VIEWS,
+                         [self.confirm_button, self.batch_button])
         self.sender = widgets.HTML()
         self.sender.add_class("kit-shipping-sender")
         self.countdown = widgets.HTML()
         self.countdown.add_class("kit-shipping-countdown")
-        self.confirm = Confirmation()
-        self.message = MessageArea(model)
-        self.kpis = KpiGroup(
-            t("shipping_desk.kpis"), "kit-kpi-shipping", {k: t(f"shipping_desk.kpi_{k}") for k in KPIS}
-        )
         self.scan_form = self._scan_form()
-        self.switch = widgets.ToggleButtons(
-            options=[(t(f"shipping_desk.view_{v}"), v) for v in VIEWS], value=model.view
-        )
-        self.switch.add_class("kit-shipping-view")
-        self.switch.observe(self._switched, names="value")
-        self.tables = {}
-        for view in VIEWS:
-            table = OrderTable(
-                model.tables[view], placeholder=t("shipping_desk.search"), texts="shipping_desk"
-            )
-            table.add_class(f"kit-shipping-table-{view}")
-            self.tables[view] = table
         self.reason_form = self._reason_form()
-        self.download = widgets.HTML()
-        self.download.add_class("kit-download")
-        super().__init__(
-            [
-                style,
-                self.header,
-                self.sender,
-                self.countdown,
-                self.message,
-                self.confirm,
-                self.scan_form,
-                self.download,
-                self.kpis,
-                self.switch,
-                *self.tables.values(),
-                self.reason_form,
-            ]
-        )
-        self.add_class("kit-shipping")
-        model.observe(self._show_counts, names="counts")
+        self.children = [
+            self.style_sheet,
+            self.header,
+            self.sender,
+            self.countdown,
+            self.message,
+            self.confirm,
+            self.scan_form,
+            self.download,
+            self.kpis,
+            self.switch,
+            *self.tables.values(),
+            self.reason_form,
+        ]
         model.observe(self._show_allowed, names=["allowed", "shop", "sender_problem", "view"])
-        model.observe(self._show_view, names="view")
         model.observe(self._show_countdown, names=["minutes_left", "deadline", "counts"])
         model.observe(self._show_scans, names="scans")
         model.observe(self._show_download, names="batch")
-        self._show_counts()
         self._show_allowed()
-        self._show_view()
         self._show_countdown()
         self._show_scans()
         self._show_download()
@@ -160,24 +107,19 @@ class ShippingDesk(widgets.VBox):
     # --- parts -----------------------------------------------------------------------------
 
     def _scan_form(self) -> widgets.Box:
-        title = widgets.HTML(f"<b>{escape(t('shipping_desk.scan_title'))}</b>")
-        title.add_class("kit-form-title")
+        title = heading(t("shipping_desk.scan_title"), "kit-form-title")
         # continuous_update=False: the value arrives when the scanner's Enter comes (or on leaving)
-        self.scan = widgets.Text(placeholder=t("shipping_desk.scan_placeholder"), continuous_update=False)
-        self.scan.add_class("kit-shipping-scan")
+        self.scan = text_box(t("shipping_desk.scan_placeholder"), "kit-shipping-scan",
+                             continuous_update=False)
         self.scan.observe(self._scanned, names="value")
         hint = widgets.HTML(f'<div class="kit-hint">{escape(t("shipping_desk.scan_hint"))}</div>')
         self.scan_log = widgets.HTML()
         self.scan_log.add_class("kit-shipping-scanlog")
         line = widgets.HBox([title, self.scan, hint], layout=widgets.Layout(align_items="center"))
-        form = widgets.VBox([line, self.scan_log])
-        form.add_class("kit-form")
-        form.add_class("kit-form-scan")
-        return form
+        return form("kit-form-scan", [line, self.scan_log], box=widgets.VBox)
 
     def _reason_form(self) -> widgets.Box:
-        title = widgets.HTML(f"<b>{escape(t('shipping_desk.reason_title'))}</b>")
-        title.add_class("kit-form-title")
+        title = heading(t("shipping_desk.reason_title"), "kit-form-title")
         self.reason = widgets.Combobox(
             placeholder=t("shipping_desk.reason_placeholder"),
             options=[t(f"shipping_desk.{k}") for k in REASONS],
@@ -185,12 +127,9 @@ class ShippingDesk(widgets.VBox):
             layout=widgets.Layout(width="360px"),
         )
         self.reason.add_class("kit-reason-text")
-        self.reason_save = _button(t("shipping_desk.button_reason"), "kit-reason-save", "pencil")
+        self.reason_save = button(t("shipping_desk.button_reason"), "kit-reason-save", "pencil")
         self.reason_save.on_click(self._save_reason)
-        form = widgets.HBox([title, self.reason, self.reason_save])
-        form.add_class("kit-form")
-        form.add_class("kit-form-reason")
-        return form
+        return form("kit-form-reason", [title, self.reason, self.reason_save])
 
     # --- actions ---------------------------------------------------------------------------
 
@@ -214,30 +153,19 @@ class ShippingDesk(widgets.VBox):
         if self.model.record_reason(self.reason.value):
             self.reason.value = ""
 
-    def _switched(self, change: dict) -> None:
-        self.model.view = change["new"]
-
     # --- drawing ---------------------------------------------------------------------------
-
-    def _show_view(self, _change: object = None) -> None:
-        self.switch.value = self.model.view
-        for view, table in self.tables.items():
-            _show(table, view == self.model.view)
-
-    def _show_counts(self, _change: object = None) -> None:
-        self.kpis.show(self.model.counts or None)
 
     def _show_allowed(self, _change: object = None) -> None:
         model = self.model
         allowed = set(model.allowed)
-        _show(self.confirm_button, "confirm" in allowed)
-        _show(self.batch_button, "export_confirmation" in allowed)
-        _show(self.scan_form, "hand_over" in allowed)
+        show(self.confirm_button, "confirm" in allowed)
+        show(self.batch_button, "export_confirmation" in allowed)
+        show(self.scan_form, "hand_over" in allowed)
         self.scan.disabled = bool(model.sender_problem) or model.shop is None
-        _show(self.reason_form, "record_not_shipped" in allowed and model.view in ("unshipped", "calls"))
+        show(self.reason_form, "record_not_shipped" in allowed and model.view in ("unshipped", "calls"))
         problem = model.sender_problem
         self.sender.value = f'<div role="alert">{escape(problem)}</div>' if problem else ""
-        _show(self.sender, bool(problem))
+        show(self.sender, bool(problem))
         self.header.show(model.shop)
 
     def _show_countdown(self, _change: object = None) -> None:
@@ -246,7 +174,7 @@ class ShippingDesk(widgets.VBox):
             self.countdown.remove_class(css)
         if model.minutes_left is None or model.deadline is None or model.read_at is None:
             self.countdown.value = ""
-            _show(self.countdown, False)
+            show(self.countdown, False)
             return
         left, waiting = model.minutes_left, int((model.counts or {}).get("awaiting", 0))
         params = {"deadline": f"{model.deadline:%H:%M}", "duration": _duration(left), "count": waiting,
@@ -260,7 +188,7 @@ class ShippingDesk(widgets.VBox):
             if waiting:
                 self.countdown.add_class("kit-countdown-late")
         self.countdown.value = f'<div role="timer">{escape(text)}</div>'
-        _show(self.countdown, True)
+        show(self.countdown, True)
 
     def _show_scans(self, _change: object = None) -> None:
         scans = self.model.scans
@@ -275,13 +203,6 @@ class ShippingDesk(widgets.VBox):
         self.scan_log.value = f"<ul>{items}</ul>"
 
     def _show_download(self, _change: object = None) -> None:
-        data = self.model.batch
-        if not data:
-            self.download.value = ""
-            return
-        encoded = base64.b64encode(data).decode("ascii")
         name = t("shipping_desk.file_name")
         words = t("shipping_desk.download", name=name, note=self.model.batch_note)
-        self.download.value = (
-            f'<a download="{escape(name)}" href="data:text/csv;base64,{encoded}">{escape(words)}</a>'
-        )
+        self.download.show(self.model.batch, name, "text/csv", words)

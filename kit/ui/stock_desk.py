@@ -15,14 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from traitlets import Bytes, Dict, Enum, List, Unicode, observe
+from traitlets import Bytes, Enum, List, Unicode
 
 from kit import allocation, clock, shortages, stock
 from kit.errors import BadInput
 from kit.i18n import t
+from kit.models import Role
 from kit.permissions import ACTIONS
 from kit.shop import Shop
-from kit.ui.session import ShopModel
+from kit.ui.columns import when
+from kit.ui.session import DeskModel
 from kit.ui.table import Column, TableModel
 
 __all__ = ["VIEWS", "StockDeskModel", "stock_desk"]
@@ -84,7 +86,7 @@ def waiting_columns() -> list[Column]:
         Column(t("shortages.col_quantity"), pl.col("quantity"), 90, ",d"),
         Column(t("shortages.col_missing"), pl.col("missing"), 90, ",d"),
         Column(t("shortages.col_warehouse_code"), pl.col("warehouse_code").fill_null(""), 90),
-        Column(t("shortages.col_since"), pl.col("since").dt.strftime("%m-%d %H:%M"), 100),
+        Column(t("shortages.col_since"), when("since"), 100),
     ]
 
 
@@ -97,13 +99,10 @@ _COLUMNS = {
 _KEYS = {"levels": "item", "low": "sku", "shortages": "sku", "waiting": "line"}
 
 
-class StockDeskModel(ShopModel):
+class StockDeskModel(DeskModel):
     """What the stock desk shows and the actions it offers, each one call into a service."""
 
     view = Enum(VIEWS, default_value="levels", help="which list the table shows")
-    tables = Dict(help="view → TableModel: each list, a page at a time")
-    counts = Dict(help="tile counts: skus, low, short, waiting, notices")
-    allowed = List(Unicode(), help="the actions the acting person's role may use here")
     warehouses = List(Unicode(), help="warehouse codes, for the receipt form")
     workbook = Bytes(b"", help="the last shortage workbook made for download")
     workbook_name = Unicode("", help="its file name")
@@ -114,28 +113,10 @@ class StockDeskModel(ShopModel):
         self.tables = {v: TableModel(_COLUMNS[v](), key=_KEYS[v], search=searched) for v in VIEWS}
         self._allow()
 
-    @property
-    def table(self) -> TableModel:
-        """The list the desk shows now."""
-        return self.tables[self.view]
-
-    @observe("shop")
-    def _allow(self, _change: object = None) -> None:
-        role = self.role
-        self.allowed = (
-            []
-            if role is None
-            else [a for a in ("run_allocation", "notify_buyers", "receive_stock") if role in ACTIONS[a]]
-        )
+    def _may(self, role: Role) -> list[str]:
+        return [a for a in ("run_allocation", "notify_buyers", "receive_stock") if role in ACTIONS[a]]
 
     # --- reading ---------------------------------------------------------------------------
-
-    def refresh(self) -> bool:
-        """Read every list and count again; False (and a message) when that failed."""
-        ok = self.attempt(self._read) is not None
-        if ok:
-            self.clear_message()
-        return ok
 
     def _read(self) -> bool:
         shop = self.require_shop()
