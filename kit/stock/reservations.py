@@ -166,26 +166,7 @@ def release(
             on=["order_no", "line_no"],
             how="semi",
         )
-    if held.height == 0:
-        return held
-    post(
-        conn,
-        held.select(
-            "warehouse_code",
-            "sku",
-            pl.lit("release").alias("kind"),
-            (-pl.col("quantity")).alias("reserved_delta"),
-            "order_no",
-            "line_no",
-            "shipment_id",
-            pl.lit(reason).alias("reason"),
-        ),
-        actor,
-        at=at,
-        batch_id=batch_id,
-    )
-    _finish(conn, held, "released", at)
-    return held
+    return _settle(conn, held, "release", (0, -1), "released", actor, at=at, batch_id=batch_id, reason=reason)
 
 
 def pick(
@@ -199,26 +180,7 @@ def pick(
     """The goods of these shipments leave the shelf: their reservations become `picked` and a
     `pick` ledger row lowers both on_hand and reserved. Returns the reservations picked."""
     held = open_reservations(conn, shipment_ids=list(shipment_ids))
-    if held.height == 0:
-        return held
-    post(
-        conn,
-        held.select(
-            "warehouse_code",
-            "sku",
-            pl.lit("pick").alias("kind"),
-            (-pl.col("quantity")).alias("on_hand_delta"),
-            (-pl.col("quantity")).alias("reserved_delta"),
-            "order_no",
-            "line_no",
-            "shipment_id",
-        ),
-        actor,
-        at=at,
-        batch_id=batch_id,
-    )
-    _finish(conn, held, "picked", at)
-    return held
+    return _settle(conn, held, "pick", (-1, -1), "picked", actor, at=at, batch_id=batch_id)
 
 
 def restock(
@@ -233,25 +195,56 @@ def restock(
     """Goods picked for these (cancelled) shipments go back on the shelf: each `picked`
     reservation becomes `restocked` and a `return` ledger row raises on_hand. Returns them."""
     held = open_reservations(conn, shipment_ids=list(shipment_ids), status="picked")
+    return _settle(
+        conn,
+        held,
+        "return",
+        (1, 0),
+        "restocked",
+        actor,
+        at=at,
+        batch_id=batch_id,
+        reason=reason,
+        was="picked",
+    )
+
+
+def _settle(
+    conn: sa.Connection,
+    held: pl.DataFrame,
+    kind: str,
+    signs: tuple[int, int],
+    status: str,
+    actor: StaffMember,
+    *,
+    at: datetime,
+    batch_id: int | None,
+    reason: str | None = None,
+    was: str = "reserved",
+) -> pl.DataFrame:
+    """Move the stock of these reservations by one ledger row each of `kind` (on_hand and
+    reserved change by `signs` × quantity) and mark them `status`; returns them."""
     if held.height == 0:
         return held
+    on_hand, reserved = signs
     post(
         conn,
         held.select(
             "warehouse_code",
             "sku",
-            pl.lit("return").alias("kind"),
-            pl.col("quantity").alias("on_hand_delta"),
+            pl.lit(kind).alias("kind"),
+            (pl.col("quantity") * on_hand).alias("on_hand_delta"),
+            (pl.col("quantity") * reserved).alias("reserved_delta"),
             "order_no",
             "line_no",
             "shipment_id",
-            pl.lit(reason).alias("reason"),
+            pl.lit(reason, pl.String).alias("reason"),
         ),
         actor,
         at=at,
         batch_id=batch_id,
     )
-    _finish(conn, held, "restocked", at, was="picked")
+    _finish(conn, held, status, at, was=was)
     return held
 
 
