@@ -279,6 +279,28 @@ def test_S22_a_normal_shipping_note_shows_items_prices_and_total(shop, labelled)
     assert all(f"¥{p}" in text for p in _prices(lines))
 
 
+def test_S22_printing_is_kept_in_the_audit_trail(shop, labelled):
+    """Which note was printed for which parcel, by whom, is kept: one audit row per shipment
+    and print; a refused print leaves none."""
+    row = labelled.row(3, named=True)
+    sid = str(row["shipment_id"])
+
+    def printed() -> pl.DataFrame:
+        trail = shop.audit_trail("shipment", sid)
+        return trail.filter(pl.col("action") == "print")
+
+    before = printed().height
+    documents.shipping_notes(shop, [row["shipment_id"]])
+    documents.waybills(shop, [row["shipment_id"]])
+    with pytest.raises(kit.errors.BadInput):
+        documents.waybills(shop, [row["shipment_id"]], size="90x90")
+
+    rows = printed()
+    assert rows.height == before + 2
+    assert rows["reason"].tail(2).to_list() == ["note", "waybill"]
+    assert set(rows["actor"].tail(2)) == {shop.actor.name}
+
+
 def test_S26_a_presents_note_has_no_price_anywhere(shop, labelled):
     """no_price_slip: no ¥, no unit price, amount or total on the note, a line saying so instead;
     gift items are marked as gifts."""

@@ -21,6 +21,7 @@ from typing import Any
 
 import polars as pl
 
+from kit import clock
 from kit.documents.data import (
     Context,
     ShipmentDocs,
@@ -38,7 +39,10 @@ from kit.documents.picklist import A4, draw_pick_list
 from kit.documents.warranty import A6, draw_warranty
 from kit.documents.waybill import SIZES, check_labels, label_page, waybill_pages
 from kit.i18n import t
+from kit.lifecycle import audit_rows
 from kit.permissions import require
+from kit.store.frames import insert_frame
+from kit.store.schema import audit
 
 __all__ = ["SIZES", "pick_list_pdf", "shipping_notes", "warranty_cards", "wave_documents", "waybills"]
 
@@ -50,11 +54,12 @@ def waybills(shop: Any, shipment_ids: Iterable[int], size: str | None = None) ->
     page = label_page(size, shop.config.documents.get("label_size", "100x150"))
     docs, ctx = _load(shop, shipment_ids)
     check_labels(docs, ctx)
-    doc = new_document(ctx.font, page, title=t("documents.title_waybills", shop=ctx.shop_name),
-                       author=ctx.shop_name)
+    doc = new_document(
+        ctx.font, page, title=t("documents.title_waybills", shop=ctx.shop_name), author=ctx.shop_name
+    )
     for one in docs:
         waybill_pages(doc, one, ctx, page)
-    return bytes(doc.output())
+    return _printed(shop, docs, "waybill", doc)
 
 
 def shipping_notes(shop: Any, shipment_ids: Iterable[int]) -> bytes:
@@ -63,11 +68,12 @@ def shipping_notes(shop: Any, shipment_ids: Iterable[int]) -> bytes:
     require(shop.actor, "print_documents")
     docs, ctx = _load(shop, shipment_ids)
     refuse_cancelled(docs)
-    doc = new_document(ctx.font, A5, title=t("documents.title_notes", shop=ctx.shop_name),
-                       author=ctx.shop_name, margin=8)
+    doc = new_document(
+        ctx.font, A5, title=t("documents.title_notes", shop=ctx.shop_name), author=ctx.shop_name, margin=8
+    )
     for one in docs:
         draw_note(doc, one, ctx, A5)
-    return bytes(doc.output())
+    return _printed(shop, docs, "note", doc)
 
 
 def warranty_cards(shop: Any, shipment_ids: Iterable[int]) -> bytes:
@@ -75,11 +81,12 @@ def warranty_cards(shop: Any, shipment_ids: Iterable[int]) -> bytes:
     require(shop.actor, "print_documents")
     docs, ctx = _load(shop, shipment_ids)
     refuse_cancelled(docs)
-    doc = new_document(ctx.font, A6, title=t("documents.title_warranty", shop=ctx.shop_name),
-                       author=ctx.shop_name, margin=6)
+    doc = new_document(
+        ctx.font, A6, title=t("documents.title_warranty", shop=ctx.shop_name), author=ctx.shop_name, margin=6
+    )
     for one in docs:
         draw_warranty(doc, one, ctx, A6)
-    return bytes(doc.output())
+    return _printed(shop, docs, "warranty", doc)
 
 
 def wave_documents(shop: Any, shipment_ids: Iterable[int], size: str | None = None) -> bytes:
@@ -93,17 +100,19 @@ def wave_documents(shop: Any, shipment_ids: Iterable[int], size: str | None = No
     page = label_page(size, shop.config.documents.get("label_size", "100x150"))
     docs, ctx = _load(shop, shipment_ids)
     check_labels(docs, ctx)
-    doc = new_document(ctx.font, page, title=t("documents.title_batch", shop=ctx.shop_name),
-                       author=ctx.shop_name)
+    doc = new_document(
+        ctx.font, page, title=t("documents.title_batch", shop=ctx.shop_name), author=ctx.shop_name
+    )
     for one in docs:
         waybill_pages(doc, one, ctx, page)
         draw_note(doc, one, ctx, page)
         draw_warranty(doc, one, ctx, page)
-    return bytes(doc.output())
+    return _printed(shop, docs, "wave", doc)
 
 
-def pick_list_pdf(wave: dict[str, Any], totals: pl.DataFrame, per_order: pl.DataFrame, *,
-                  config: Any = None) -> bytes:
+def pick_list_pdf(
+    wave: dict[str, Any], totals: pl.DataFrame, per_order: pl.DataFrame, *, config: Any = None
+) -> bytes:
     """The pick list of a wave on A4: `wave` (the waves row and warehouse_name), `totals`
     (location, sku, title, spec, quantity, orders) and `per_order` (order_no, shipment_id,
     location, sku, title, spec, quantity) as kit.picking.pick_list returns them; `config`
@@ -113,10 +122,27 @@ def pick_list_pdf(wave: dict[str, Any], totals: pl.DataFrame, per_order: pl.Data
     settings = config if config is not None else Config()
     code = str(wave.get("carrier_code") or "")
     carrier = wave.get("carrier_name") or carrier_names(settings, [code]).get(code, code)
-    doc = new_document(font_for_config(settings), A4, title=t("documents.title_picklist", wave_id=wave.get(
-        "wave_id", "")), author=settings.shop_name, margin=10)
+    doc = new_document(
+        font_for_config(settings),
+        A4,
+        title=t("documents.title_picklist", wave_id=wave.get("wave_id", "")),
+        author=settings.shop_name,
+        margin=10,
+    )
     draw_pick_list(doc, wave, totals, per_order, carrier)
     return bytes(doc.output())
+
+
+def _printed(shop: Any, docs: list[ShipmentDocs], kind: str, doc: Any) -> bytes:
+    """The finished PDF, after one audit row per shipment printed (S22: which note, label or
+    card was printed for which parcel, by whom, is kept)."""
+    data = bytes(doc.output())
+    printed = pl.DataFrame(
+        {"entity_id": [str(d.shipment["shipment_id"]) for d in docs]}, schema={"entity_id": pl.String}
+    ).with_columns(pl.lit(kind).alias("reason"))
+    with shop.store.write() as conn:
+        insert_frame(conn, audit, audit_rows(printed, shop.actor, clock.now(), "shipment", "print"))
+    return data
 
 
 def _load(shop: Any, shipment_ids: Iterable[int]) -> tuple[list[ShipmentDocs], Context]:
