@@ -16,6 +16,12 @@ from benchmarks.harness import RESULTS, load_all, render, save
 WORKLOADS = ("insert", "intake", "allocation", "documents", "confirmation")
 
 
+def _sqlite_only(postgres: str | None) -> None:
+    """Say so when a workload that measures PostgreSQL too has no URL for it."""
+    if not postgres:
+        print("benchmarks: no PostgreSQL URL given; measuring SQLite only", file=sys.stderr)
+
+
 def main() -> None:
     """Run the workloads and write benchmarks/RESULTS.md."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
@@ -45,21 +51,18 @@ def main() -> None:
     args = parser.parse_args()
     chosen = args.only or list(WORKLOADS)
     if "insert" in chosen:
-        if not args.postgres:
-            print("benchmarks: no PostgreSQL URL given; measuring SQLite only", file=sys.stderr)
+        _sqlite_only(args.postgres)
         save("insert", insert_orders.run(args.orders, args.naive_orders, args.postgres, args.repeat))
     if "intake" in chosen:
         save("intake", intake.run(args.intake_rows))
     if "allocation" in chosen:
-        if not args.postgres:
-            print("benchmarks: no PostgreSQL URL given; measuring SQLite only", file=sys.stderr)
+        _sqlite_only(args.postgres)
         save("allocation", allocation.run(args.allocation_orders, args.allocation_naive, args.postgres,
                                           args.allocation_repeat))
     if "documents" in chosen:
         save("documents", documents.run(args.documents_labels, args.documents_naive, args.repeat))
     if "confirmation" in chosen:
-        if not args.postgres:
-            print("benchmarks: no PostgreSQL URL given; measuring SQLite only", file=sys.stderr)
+        _sqlite_only(args.postgres)
         save("confirmation", confirmation.run(args.confirmation_orders, args.confirmation_naive,
                                               args.postgres, args.repeat))
     versions = {"polars": pl.__version__, "SQLAlchemy": sa.__version__, "SQLite": sqlite3.sqlite_version}

@@ -28,15 +28,8 @@ its own. The kit's run also records where its time goes (see `breakdown`).
 from __future__ import annotations
 
 import functools
-import io
 import json
-import os
-import shutil
-import sqlite3
-import subprocess
-import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -44,18 +37,16 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import sqlalchemy as sa
 
 from benchmarks import allocation_data
-from benchmarks.harness import Measure, Result, isolated
-from kit.store import Store, resolve_url
-from kit.store.migrations import latest_version
+from benchmarks import databases as db
+from benchmarks.harness import Result, kit_commit
+from kit.store import Store
 
 WORKLOAD = ("Allocation: approved orders over 50,000 SKUs in 10 warehouses, allocated, reserved "
             "and given ship-by deadlines, from the database and back")
-DATA = Path(__file__).parent / ".data"
 NAIVE_ORDERS = 20_000
-LOADS: dict[str, dict[str, list[float]]] = {}  # backend -> way -> load average as each run began
+SHOP = db.Template("allocation", "alloc", "orders", allocation_data.build)
 
 # The kit's steps timed in the measured run (names in kit.allocation.run, looked up at call
 # time, so wrapping them there changes nothing else): label -> names.
@@ -73,111 +64,6 @@ STEPS = {
     "withdraw notices": ["withdraw"],
     "batch rows": ["new_batch"],
 }
-
-
-# --- the databases ---------------------------------------------------------------------------
-
-
-def _build(url: str, n: int) -> None:
-    """Build the shop in a process of its own: on Linux a child's peak memory (ru_maxrss)
-    starts at its parent's, so the parent running the ways must stay small."""
-    took = isolated("build", n, allocation_data.build, (url, n))
-    print(f"allocation: built {n:,} orders in {took.median:.0f} s ({took.peak_mb:,.0f} MB)")
-
-
-class SqliteData:
-    """The benchmark shop in an SQLite file (kept in benchmarks/.data), copied for each run."""
-
-    name = "SQLite"
-
-    def __init__(self, n: int, folder: Path) -> None:
-        self.folder = folder
-        DATA.mkdir(exist_ok=True)
-        self.template = DATA / f"allocation-{n}-v{latest_version()}.db"
-        if not self.template.exists():
-            building = self.template.with_suffix(".building")
-            for old in DATA.glob(building.name + "*"):
-                old.unlink()
-            _build(f"sqlite:///{building}", n)
-            con = sqlite3.connect(building)
-            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            con.execute("PRAGMA journal_mode=DELETE")  # one self-contained file to copy
-            con.close()
-            building.rename(self.template)
-        con = sqlite3.connect(self.template)
-        self.lines = con.execute("SELECT count(*) FROM order_lines").fetchone()[0]
-        con.close()
-
-    def fresh(self) -> str:
-        """A new copy of the shop; its URL."""
-        path = self.folder / f"run-{uuid.uuid4().hex[:8]}.db"
-        shutil.copyfile(self.template, path)
-        return f"sqlite:///{path}"
-
-    def discard(self, url: str) -> None:
-        """Remove a copy."""
-        path = Path(url.removeprefix("sqlite:///"))
-        for p in path.parent.glob(path.name + "*"):
-            p.unlink()
-
-    def close(self) -> None:
-        """Nothing to drop: the template stays for the next run."""
-
-
-class PostgresData:
-    """The benchmark shop in a template database; each run gets a file copy of it."""
-
-    name = "PostgreSQL"
-
-    def __init__(self, n: int, admin_url: str) -> None:
-        self.admin = resolve_url(admin_url)
-        self.engine = sa.create_engine(self.admin, isolation_level="AUTOCOMMIT")
-        self.template = f"kit_bench_alloc_{n}_{uuid.uuid4().hex[:6]}"
-        self._sql(f'CREATE DATABASE "{self.template}"')
-        try:
-            _build(self._url(self.template), n)
-            with Store.open(self._url(self.template)) as store, store.read() as conn:
-                self.lines = conn.execute(sa.text("SELECT count(*) FROM order_lines")).scalar_one()
-        except BaseException:
-            self.close()
-            raise
-        self.engine.dispose()  # no connection may stay on the template while it is copied
-
-    def _url(self, name: str) -> str:
-        return self.admin.set(database=name).render_as_string(hide_password=False)
-
-    def _sql(self, statement: str) -> None:
-        with self.engine.connect() as conn:
-            conn.exec_driver_sql(statement)
-
-    def fresh(self) -> str:
-        """A new copy of the shop (a file-level copy of the template); its URL."""
-        name = f"kit_bench_run_{uuid.uuid4().hex[:8]}"
-        self._sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}" STRATEGY FILE_COPY')
-        return self._url(name)
-
-    def discard(self, url: str) -> None:
-        """Drop a copy."""
-        self._sql(f'DROP DATABASE IF EXISTS "{sa.make_url(url).database}" WITH (FORCE)')
-
-    def close(self) -> None:
-        """Drop the template."""
-        self._sql(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
-        self.engine.dispose()
-
-
-def _pg_dsn(url: str) -> str:
-    return resolve_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _sqlite(url: str) -> sqlite3.Connection:
-    """A raw connection with the kit's settings (kit.store.engine): WAL, synchronous=NORMAL
-    (a commit does not wait for the disk), foreign keys on."""
-    con = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=NORMAL")
-    con.execute("PRAGMA foreign_keys=ON")
-    return con
 
 
 # --- kit -------------------------------------------------------------------------------------
@@ -234,8 +120,6 @@ LINES_SQL = ("SELECT l.order_no, l.line_no, l.sku, l.quantity FROM order_lines l
 STOCK_SQL = "SELECT warehouse_code, sku, on_hand, reserved FROM stock_levels"
 LINE_SCHEMA = {"order_no": pl.String, "line_no": pl.Int64, "sku": pl.String, "quantity": pl.Int64}
 STOCK_SCHEMA = {"warehouse_code": pl.String, "sku": pl.String, "on_hand": pl.Int64, "reserved": pl.Int64}
-RESERVATION = ["order_no", "line_no", "warehouse_code", "sku", "quantity", "status", "created_at",
-               "updated_at"]
 
 
 def _reservations(lines: pl.DataFrame, stock: pl.DataFrame, stamp: str) -> pl.DataFrame:
@@ -251,31 +135,18 @@ def floor_way(url: str) -> None:
     """Read lines and stock into frames, bulk-write one reservation row per line."""
     stamp = "2026-11-30 18:00:00.000000"
     if url.startswith("sqlite"):
-        con = _sqlite(url)
+        con = db.sqlite_connection(url)
         lines = pl.DataFrame(con.execute(LINES_SQL).fetchall(), schema=LINE_SCHEMA, orient="row")
         stock = pl.DataFrame(con.execute(STOCK_SQL).fetchall(), schema=STOCK_SCHEMA, orient="row")
         rows = _reservations(lines, stock, stamp)
         con.execute("BEGIN")
-        con.executemany(f"INSERT INTO reservations ({', '.join(RESERVATION)}) "
-                        f"VALUES ({', '.join('?' * len(RESERVATION))})", rows.iter_rows())
+        db.insert_rows(con, "reservations", rows)
         con.execute("COMMIT")
         con.close()
         return
-    import psycopg
-
-    with psycopg.connect(_pg_dsn(url)) as con, con.cursor() as cur:
-        frames = []
-        for sql, schema in ((LINES_SQL, LINE_SCHEMA), (STOCK_SQL, STOCK_SCHEMA)):
-            buffer = io.BytesIO()
-            with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
-                for block in copy:
-                    buffer.write(block)
-            buffer.seek(0)
-            frames.append(pl.read_csv(buffer, has_header=False, new_columns=list(schema),
-                                      schema_overrides=schema))
-        rows = _reservations(*frames, stamp)
-        with cur.copy(f"COPY reservations ({', '.join(RESERVATION)}) FROM STDIN (FORMAT csv)") as copy:
-            copy.write(rows.write_csv(include_header=False))
+    with db.pg_cursor(url) as cur:
+        lines, stock = db.copy_out(cur, LINES_SQL, LINE_SCHEMA), db.copy_out(cur, STOCK_SQL, STOCK_SCHEMA)
+        db.copy_in(cur, "reservations", _reservations(lines, stock, stamp))
 
 
 ORDERS_SQL = "SELECT order_no, version, paid_at FROM orders WHERE stage = 'approved'"
@@ -329,20 +200,17 @@ def floor_all_rows_way(url: str) -> None:
     stamp = datetime(2026, 11, 30, 18)
     tables = ("shipments", "shipment_lines", "reservations", "stock_ledger", "audit")
     if url.startswith("sqlite"):
-        con = _sqlite(url)
+        con = db.sqlite_connection(url)
         lines = pl.DataFrame(con.execute(LINES_SQL).fetchall(), schema=LINE_SCHEMA, orient="row")
         stock = pl.DataFrame(con.execute(STOCK_SQL).fetchall(), schema=STOCK_SCHEMA, orient="row")
         orders = pl.DataFrame(con.execute(ORDERS_SQL).fetchall(), orient="row",
                               schema={**ORDER_SCHEMA, "paid_at": pl.String})
         orders = orders.with_columns(pl.col("paid_at").str.to_datetime(time_unit="us"))
         first = con.execute("SELECT coalesce(max(shipment_id), 0) + 1 FROM shipments").fetchone()[0]
-        rows = {k: v.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S.%6f"))
-                for k, v in _all_rows(lines, stock, orders, first, stamp).items()}
+        rows = {k: db.sqlite_times(v) for k, v in _all_rows(lines, stock, orders, first, stamp).items()}
         con.execute("BEGIN")
         for table in tables:
-            frame = rows[table]
-            con.executemany(f"INSERT INTO {table} ({', '.join(frame.columns)}) "
-                            f"VALUES ({', '.join('?' * frame.width)})", frame.iter_rows())
+            db.insert_rows(con, table, rows[table])
         con.executemany("UPDATE stock_levels SET reserved = min(on_hand, reserved + ?) "
                         "WHERE warehouse_code = ? AND sku = ?",
                         rows["levels"].select("d", "warehouse_code", "sku").iter_rows())
@@ -352,24 +220,13 @@ def floor_all_rows_way(url: str) -> None:
         con.execute("COMMIT")
         con.close()
         return
-    import psycopg
-
-    with psycopg.connect(_pg_dsn(url)) as con, con.cursor() as cur:
-        frames = []
-        for sql, schema in ((LINES_SQL, LINE_SCHEMA), (STOCK_SQL, STOCK_SCHEMA), (ORDERS_SQL, ORDER_SCHEMA)):
-            buffer = io.BytesIO()
-            with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
-                for block in copy:
-                    buffer.write(block)
-            buffer.seek(0)
-            frames.append(pl.read_csv(buffer, has_header=False, new_columns=list(schema),
-                                      schema_overrides=schema))
+    with db.pg_cursor(url) as cur:
+        frames = [db.copy_out(cur, sql, schema) for sql, schema in
+                  ((LINES_SQL, LINE_SCHEMA), (STOCK_SQL, STOCK_SCHEMA), (ORDERS_SQL, ORDER_SCHEMA))]
         first = cur.execute("SELECT coalesce(max(shipment_id), 0) + 1 FROM shipments").fetchone()[0]
         rows = _all_rows(*frames, first, stamp)
         for table in tables:
-            frame = rows[table]
-            with cur.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN (FORMAT csv)") as copy:
-                copy.write(frame.write_csv(include_header=False))
+            db.copy_in(cur, table, rows[table])
         levels = rows["levels"]
         cur.execute(_PG_LEVELS, (levels["warehouse_code"].to_list(), levels["sku"].to_list(),
                                  levels["d"].to_list()))
@@ -412,32 +269,19 @@ def _choose(lines: list[tuple], free: dict[tuple[str, str], int], near: list[str
 
 def naive_way(url: str, n: int) -> None:
     """One transaction per order, row at a time (see the module's docstring)."""
-    sqlite = url.startswith("sqlite")
     _, nearest = _nearness()
-    if sqlite:
-        con = _sqlite(url)
-        mark, lock = "?", ""
-        cur = con.cursor()
-    else:
-        import psycopg
-
-        con = psycopg.connect(_pg_dsn(url))
-        mark, lock = "%s", " FOR UPDATE"
-        cur = con.cursor()
+    raw = db.RowAtATime(url)
+    q, lock = raw.q, raw.lock
+    cur = raw.con.cursor()
     todo = cur.execute(f"SELECT order_no FROM orders WHERE stage = 'approved' "
                        f"ORDER BY paid_at, order_no LIMIT {int(n)}").fetchall()
-
-    def q(sql: str) -> str:
-        return sql.replace("?", mark)
-
     for (order_no,) in todo:
         now = datetime.now()
-        if sqlite:
-            cur.execute("BEGIN IMMEDIATE")
+        raw.begin(cur)
         row = cur.execute(q("SELECT stage, version, province, paid_at FROM orders WHERE order_no = ?") + lock,
                           (order_no,)).fetchone()
         if row[0] != "approved":
-            _commit(con, cur, sqlite)
+            raw.commit(cur)
             continue
         _, version, province, paid_at = row
         paid = datetime.fromisoformat(paid_at) if isinstance(paid_at, str) else paid_at
@@ -492,36 +336,11 @@ def naive_way(url: str, n: int) -> None:
         cur.execute(q("INSERT INTO audit (at, actor, role, entity, entity_id, action, field, from_state, "
                       "to_state) VALUES (?, 'naive', 'system', 'order', ?, ?, 'stage', 'approved', ?)"),
                     (now, order_no, "allocate" if stage == "allocated" else "backorder", stage))
-        _commit(con, cur, sqlite)
-    con.close()
-
-
-def _commit(con: Any, cur: Any, sqlite: bool) -> None:
-    if sqlite:
-        cur.execute("COMMIT")  # the connection is in autocommit; BEGIN was explicit
-    else:
-        con.commit()
+        raw.commit(cur)
+    raw.con.close()
 
 
 # --- the run ---------------------------------------------------------------------------------
-
-
-def _measure(data: SqliteData | PostgresData, way: str, rows: int, target: Callable[..., None],
-             args: Callable[[str], tuple], repeat: int) -> Measure:
-    """`repeat` runs of a way, each in its own process on its own fresh copy."""
-    measure = Measure(way, rows)
-    peaks = []
-    for _ in range(repeat):
-        url = data.fresh()
-        LOADS.setdefault(data.name, {}).setdefault(way, []).append(os.getloadavg()[0])
-        try:
-            one = isolated(way, rows, target, args(url))
-        finally:
-            data.discard(url)
-        measure.seconds += one.seconds
-        peaks.append(one.peak_mb)
-    measure.peak_mb = max(peaks)
-    return measure
 
 
 def breakdown(report: dict[str, Any]) -> str:
@@ -533,60 +352,36 @@ def breakdown(report: dict[str, Any]) -> str:
             f"deadlines.assign {report['deadlines_s']:.1f} s ({report['deadlines_s'] / total:.0%})")
 
 
-def measure(data: SqliteData | PostgresData, n: int, naive_n: int, repeat: int,
-            folder: Path) -> Result:
+def measure(data: db.Copies, n: int, naive_n: int, repeat: int, folder: Path) -> Result:
     """The three ways on one backend."""
+    lines = data.scalar("SELECT count(*) FROM order_lines")
     report = folder / f"kit-{data.name}.json"
     measures = {
-        "kit": _measure(data, "kit", n, kit_way, lambda url: (url, str(report)), repeat),
-        "floor": _measure(data, "floor", n, floor_way, lambda url: (url,), repeat),
-        "floor_all": _measure(data, "floor, all rows", n, floor_all_rows_way, lambda url: (url,), repeat),
-        "naive": _measure(data, "naive", naive_n, naive_way, lambda url: (url, naive_n), 1),
+        "kit": data.measure("kit", n, kit_way, lambda url: (url, str(report)), repeat),
+        "floor": data.measure("floor", n, floor_way, lambda url: (url,), repeat),
+        "floor_all": data.measure("floor, all rows", n, floor_all_rows_way, lambda url: (url,), repeat),
+        "naive": data.measure("naive", naive_n, naive_way, lambda url: (url, naive_n)),
     }
     kit_report = json.loads(report.read_text("utf-8"))
     print(f"allocation {data.name}: {json.dumps(kit_report, ensure_ascii=False)}")
     own_io = measures["kit"].per_row_us / measures["floor_all"].per_row_us
-    loads = ", ".join(f"{way} {max(v):.1f}" for way, v in LOADS.get(data.name, {}).items())
     return Result(WORKLOAD, data.name, measures, notes=[
-        f"{data.name}: kit / floor, all rows = {own_io:.2f}x. Machine load as each way started "
-        f"(1-minute average, {os.cpu_count()} cores; the benchmark itself adds about 1): {loads}.",
-        f"{data.name}: {n:,} orders, {data.lines:,} lines"
+        data.load_note(own_io),
+        f"{data.name}: {n:,} orders, {lines:,} lines"
         f" → {kit_report['allocated']:,} allocated ({kit_report['shipments']:,} shipments, "
         f"{kit_report['lines']:,} reservations), {kit_report['backordered']:,} backordered; "
         f"kit time: {breakdown(kit_report)}.",
     ])
 
 
-def _commit_of_kit() -> str:
-    """The kit's git commit (the kit changes; the numbers belong to one version)."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).parent, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "kit"], capture_output=True, text=True,
-                               cwd=Path(__file__).parent.parent, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return out + (" with uncommitted changes" if dirty else "")
-
-
 def run(n: int = 1_000_000, naive_n: int = NAIVE_ORDERS, postgres_url: str | None = None,
         repeat: int = 1) -> list[Result]:
     """Measure the three ways on SQLite and, when a URL is given, on PostgreSQL."""
     naive_n = min(naive_n, n)
-    results = []
-    with tempfile.TemporaryDirectory(prefix="kit-bench-alloc-") as name:
-        folder = Path(name)
-        makers: list[Callable[[], SqliteData | PostgresData]] = [lambda: SqliteData(n, folder)]
-        if postgres_url:
-            makers.append(lambda: PostgresData(n, postgres_url))
-        for make in makers:
-            data = make()
-            try:
-                results.append(measure(data, n, naive_n, repeat, folder))
-            finally:
-                data.close()
+    results = db.on_backends(SHOP, n, postgres_url,
+                             lambda data, folder: measure(data, n, naive_n, repeat, folder))
     common = [
-        f"Kit at commit {_commit_of_kit()}. Data: benchmarks.allocation_data (10 warehouses: "
+        f"Kit at commit {kit_commit()}. Data: benchmarks.allocation_data (10 warehouses: "
         "headquarters, 7 stores, 2 drop-ship suppliers; 50,000 SKUs with skewed popularity; "
         "stock short for one SKU in eight). "
         f"Naive runs once on the first {naive_n:,} orders by payment time (per-order ratios), "

@@ -153,6 +153,27 @@ def stock(lines: pl.DataFrame, seed: int = 12) -> pl.DataFrame:
     )
 
 
+def write_basics(conn: sa.Connection) -> None:
+    """The bench staff member, the ten warehouses and the SKUs every benchmark shop starts with."""
+    conn.execute(schema.staff.insert().values(name=ACTOR.name, role=str(ACTOR.role), created_at=START))
+    insert_frame(conn, schema.warehouses, warehouses())
+    insert_frame(conn, schema.skus, skus())
+
+
+def write_orders(conn: sa.Connection, order_frame: pl.DataFrame, line_frame: pl.DataFrame) -> None:
+    """The orders and their lines as one bench batch, as the kit registers them."""
+    insert_orders(conn, order_frame, line_frame, actor=ACTOR, kind="bench", source="benchmark", now=START)
+
+
+def analyze(url: str, *statements: str) -> None:
+    """On PostgreSQL, run `statements` and then ANALYZE, in a transaction of their own."""
+    with Store.open(url) as store, store.write() as conn:
+        if conn.dialect.name == "postgresql":
+            for statement in statements:
+                conn.execute(sa.text(statement))
+            conn.execute(sa.text("ANALYZE"))
+
+
 def build(url: str, n: int) -> None:
     """Write the benchmark shop (n approved orders) into an empty database at `url`, with the
     stock's opening balances in the ledger."""
@@ -160,12 +181,8 @@ def build(url: str, n: int) -> None:
 
     order_frame, line_frame = orders(n)
     with Store.open(url) as store, store.write() as conn:
-        conn.execute(schema.staff.insert().values(name="bench", role="system", created_at=START))
-        insert_frame(conn, schema.warehouses, warehouses())
-        insert_frame(conn, schema.skus, skus())
+        write_basics(conn)
         insert_frame(conn, schema.stock_levels, stock(line_frame))
-        insert_orders(conn, order_frame, line_frame, actor=ACTOR, kind="bench", source="benchmark", now=START)
+        write_orders(conn, order_frame, line_frame)
         record_opening_balances(conn, ACTOR.name, START)
-    with Store.open(url) as store, store.write() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("ANALYZE"))
+    analyze(url)

@@ -34,15 +34,9 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-import io
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
-import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,27 +51,26 @@ import kit.lifecycle.rollup
 import kit.outbox
 import kit.shipping
 from benchmarks import confirmation_data
-from benchmarks.harness import Measure, Result, isolated
+from benchmarks import databases as db
+from benchmarks.harness import Measure, Result, kit_commit
 from kit import carriers
 from kit.carriers.builtin.express import NAMES
 from kit.config import Config
 from kit.shipping import handover
 from kit.shop import Shop
-from kit.store import Store, resolve_url, schema
+from kit.store import Store, schema
 from kit.store.frames import read_frame
-from kit.store.migrations import latest_version
 
 WORKLOAD = ("Confirmation: shipments handed over, tracking numbers checked by the carriers' adapters, "
             "confirmed with their orders, audit and shipped notices")
-DATA = Path(__file__).parent / ".data"
 NAIVE_ORDERS = 100_000  # all of them: about 25 s on SQLite, 1-4 minutes on PostgreSQL
 TARGETS = {"SQLite": 5, "PostgreSQL": 20}  # issue 6: naive/kit at least this
 DEFAULTS_ORDERS = 10_000  # naive with SQLite's default settings: one fsync per commit
-LOADS: dict[str, dict[str, list[float]]] = {}  # backend -> way -> load average as each run began
 # the modules (kit.shipping.confirm and kit.lifecycle.apply name functions too)
 CONFIRM = importlib.import_module("kit.shipping.confirm")
 APPLY = importlib.import_module("kit.lifecycle.apply")
 STAMP = datetime(2026, 11, 30, 20, 30)  # the floors' and naive's confirmation time
+SHOP = db.Template("confirmation", "confirm", "handed-over shipments", confirmation_data.build)
 
 # The kit's steps timed in the measured run: label -> (module, name); a name looked up at call
 # time in that module, so wrapping it there changes nothing else. Steps nest: time spent in a
@@ -99,110 +92,6 @@ INNER = {
     "insert audit": (APPLY, "insert_frame"),
     "read shipments/orders": (kit.lifecycle.rollup, "read_by_keys"),
 }
-
-
-# --- the databases ---------------------------------------------------------------------------
-
-
-def _build(url: str, n: int) -> None:
-    """Build the shop in a process of its own (the parent running the ways stays small)."""
-    took = isolated("build", n, confirmation_data.build, (url, n))
-    print(f"confirmation: built {n:,} handed-over shipments in {took.median:.0f} s ({took.peak_mb:,.0f} MB)")
-
-
-class SqliteData:
-    """The benchmark shop in an SQLite file (kept in benchmarks/.data), copied for each run."""
-
-    name = "SQLite"
-
-    def __init__(self, n: int, folder: Path) -> None:
-        self.folder = folder
-        DATA.mkdir(exist_ok=True)
-        self.template = DATA / f"confirmation-{n}-v{latest_version()}.db"
-        if not self.template.exists():
-            building = self.template.with_suffix(".building")
-            for old in DATA.glob(building.name + "*"):
-                old.unlink()
-            _build(f"sqlite:///{building}", n)
-            con = sqlite3.connect(building)
-            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            con.execute("PRAGMA journal_mode=DELETE")  # one self-contained file to copy
-            con.close()
-            building.rename(self.template)
-
-    def fresh(self) -> str:
-        """A new copy of the shop; its URL."""
-        path = self.folder / f"run-{uuid.uuid4().hex[:8]}.db"
-        shutil.copyfile(self.template, path)
-        return f"sqlite:///{path}"
-
-    def discard(self, url: str) -> None:
-        """Remove a copy."""
-        path = Path(url.removeprefix("sqlite:///"))
-        for p in path.parent.glob(path.name + "*"):
-            p.unlink()
-
-    def close(self) -> None:
-        """Nothing to drop: the template stays for the next run."""
-
-
-class PostgresData:
-    """The benchmark shop in a template database; each run gets a file copy of it."""
-
-    name = "PostgreSQL"
-
-    def __init__(self, n: int, admin_url: str) -> None:
-        self.admin = resolve_url(admin_url)
-        self.engine = sa.create_engine(self.admin, isolation_level="AUTOCOMMIT")
-        self.template = f"kit_bench_confirm_{n}_{uuid.uuid4().hex[:6]}"
-        self._sql(f'CREATE DATABASE "{self.template}"')
-        try:
-            _build(self._url(self.template), n)
-        except BaseException:
-            self.close()
-            raise
-        self.engine.dispose()  # no connection may stay on the template while it is copied
-
-    def _url(self, name: str) -> str:
-        return self.admin.set(database=name).render_as_string(hide_password=False)
-
-    def _sql(self, statement: str) -> None:
-        with self.engine.connect() as conn:
-            conn.exec_driver_sql(statement)
-
-    def fresh(self) -> str:
-        """A new copy of the shop (a file-level copy of the template); its URL."""
-        name = f"kit_bench_run_{uuid.uuid4().hex[:8]}"
-        self._sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}" STRATEGY FILE_COPY')
-        return self._url(name)
-
-    def discard(self, url: str) -> None:
-        """Drop a copy."""
-        self._sql(f'DROP DATABASE IF EXISTS "{sa.make_url(url).database}" WITH (FORCE)')
-
-    def close(self) -> None:
-        """Drop the template."""
-        self._sql(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
-        self.engine.dispose()
-
-
-def _pg_dsn(url: str) -> str:
-    return resolve_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _sqlite(url: str) -> sqlite3.Connection:
-    """A raw connection with the kit's settings (kit.store.engine): WAL, synchronous=NORMAL
-    (a commit does not wait for the disk), foreign keys on."""
-    con = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=NORMAL")
-    con.execute("PRAGMA foreign_keys=ON")
-    return con
-
-
-def _sqlite_time(at: datetime) -> str:
-    """A time as SQLAlchemy stores DateTime in SQLite (what the kit reads back)."""
-    return at.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 # --- kit -------------------------------------------------------------------------------------
@@ -307,17 +196,15 @@ def floor_way(url: str) -> None:
     """Read the handed-over shipments' ids; one executemany UPDATE (stage, confirmed_at,
     version) of those rows in one transaction."""
     if url.startswith("sqlite"):
-        con = _sqlite(url)
-        at = _sqlite_time(STAMP)
+        con = db.sqlite_connection(url)
+        at = db.sqlite_time(STAMP)
         ids = con.execute(HANDED).fetchall()
         con.execute("BEGIN IMMEDIATE")
         con.executemany(FLOOR_UPDATE, [(at, i) for (i,) in ids])
         con.execute("COMMIT")
         con.close()
         return
-    import psycopg
-
-    with psycopg.connect(_pg_dsn(url)) as con, con.cursor() as cur:
+    with db.pg_cursor(url) as cur:
         ids = cur.execute(HANDED).fetchall()
         cur.executemany(FLOOR_UPDATE.replace("?", "%s"), [(STAMP, i) for (i,) in ids])
 
@@ -375,10 +262,10 @@ def floor_all_rows_way(url: str) -> None:
     batch = ("INSERT INTO batches (kind, source, actor, role, at, orders, lines) "
              "VALUES ('confirm', 'floor', 'floor', 'system', ?, ?, ?) RETURNING batch_id")
     if url.startswith("sqlite"):
-        con = _sqlite(url)
+        con = db.sqlite_connection(url)
         con.execute("BEGIN IMMEDIATE")
         rows = pl.DataFrame(con.execute(READ_ALL).fetchall(), schema=READ_SCHEMA, orient="row")
-        at = _sqlite_time(STAMP)
+        at = db.sqlite_time(STAMP)
         batch_id = con.execute(batch, (at, rows.height, rows.height)).fetchone()[0]
         con.executemany("UPDATE shipments SET stage = 'confirmed', confirmed_at = ?, updated_at = ?, "
                         "version = version + 1 WHERE shipment_id = ?",
@@ -387,29 +274,18 @@ def floor_all_rows_way(url: str) -> None:
                         "version = version + 1, updated_at = ? WHERE order_no = ?",
                         rows.select(pl.lit(at), "order_no").iter_rows())
         for table, frame in _rows_written(rows, batch_id).items():
-            frame = frame.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S.%6f"))
-            con.executemany(f"INSERT INTO {table} ({', '.join(frame.columns)}) "
-                            f"VALUES ({', '.join('?' * frame.width)})", frame.iter_rows())
+            db.insert_rows(con, table, frame)
         con.execute("COMMIT")
         con.close()
         return
-    import psycopg
-
-    with psycopg.connect(_pg_dsn(url)) as con, con.cursor() as cur:
-        buffer = io.BytesIO()
-        with cur.copy(f"COPY ({READ_ALL}) TO STDOUT (FORMAT csv)") as copy:
-            for block in copy:
-                buffer.write(block)
-        buffer.seek(0)
-        rows = pl.read_csv(buffer, has_header=False, new_columns=list(READ_SCHEMA),
-                           schema_overrides=READ_SCHEMA)
+    with db.pg_cursor(url) as cur:
+        rows = db.copy_out(cur, READ_ALL, READ_SCHEMA)
         cur.execute("SELECT 1 FROM shipments WHERE stage = 'handed_over' FOR UPDATE")
         batch_id = cur.execute(batch.replace("?", "%s"), (STAMP, rows.height, rows.height)).fetchone()[0]
         cur.execute(_PG_SHIPMENTS, (STAMP, STAMP, rows["shipment_id"].to_list()))
         cur.execute(_PG_ORDERS, (STAMP, rows["order_no"].to_list()))
         for table, frame in _rows_written(rows, batch_id).items():
-            with cur.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN (FORMAT csv)") as copy:
-                copy.write(frame.write_csv(include_header=False))
+            db.copy_in(cur, table, frame)
 
 
 # --- naive -----------------------------------------------------------------------------------
@@ -418,27 +294,15 @@ def floor_all_rows_way(url: str) -> None:
 def naive_way(url: str, n: int, defaults: bool = False) -> None:
     """One transaction per shipment, row at a time (see the module's docstring); `defaults`:
     SQLite with the driver's settings (rollback journal, synchronous=FULL), as a plain script."""
-    sqlite = url.startswith("sqlite")
-    if sqlite:
-        con = (sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None) if defaults
-               else _sqlite(url))
-        mark, lock = "?", ""
-    else:
-        import psycopg
-
-        con = psycopg.connect(_pg_dsn(url))
-        mark, lock = "%s", " FOR UPDATE"
-    cur = con.cursor()
+    raw = db.RowAtATime(url, defaults=defaults)
+    q, lock = raw.q, raw.lock
+    cur = raw.con.cursor()
     todo = cur.execute(f"SELECT shipment_id FROM shipments WHERE stage = 'handed_over' "
                        f"ORDER BY shipment_id LIMIT {int(n)}").fetchall()
     cur.close()
-    if not sqlite:
-        con.commit()
-    cur = con.cursor()
-
-    def q(sql: str) -> str:
-        return sql.replace("?", mark)
-
+    if not raw.sqlite:
+        raw.con.commit()
+    cur = raw.con.cursor()
     read_shipment = q("SELECT stage, version, order_no FROM shipments WHERE shipment_id = ?") + lock
     read_order = q("SELECT stage, trade_status, version FROM orders WHERE order_no = ?") + lock
     set_shipment = q("UPDATE shipments SET stage = 'confirmed', confirmed_at = ?, version = ?, "
@@ -449,12 +313,11 @@ def naive_way(url: str, n: int, defaults: bool = False) -> None:
               "VALUES (?, 'naive', 'system', ?, ?, 'confirm', 'stage', ?, 'confirmed')")
     for (shipment_id,) in todo:
         now = datetime.now()
-        at = _sqlite_time(now) if sqlite else now
-        if sqlite:
-            cur.execute("BEGIN IMMEDIATE")
+        at = db.sqlite_time(now) if raw.sqlite else now
+        raw.begin(cur)
         stage, version, order_no = cur.execute(read_shipment, (shipment_id,)).fetchone()
         if stage != "handed_over":
-            _commit(con, cur, sqlite)
+            raw.commit(cur)
             continue
         o_stage, trade, o_version = cur.execute(read_order, (order_no,)).fetchone()
         cur.execute(set_shipment, (at, version + 1, at, shipment_id, version))
@@ -464,15 +327,8 @@ def naive_way(url: str, n: int, defaults: bool = False) -> None:
         if o_stage == "handed_over" and trade in ("WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"):
             cur.execute(set_order, (o_version + 1, at, order_no, o_version))
             cur.execute(audit, (at, "order", order_no, o_stage))
-        _commit(con, cur, sqlite)
-    con.close()
-
-
-def _commit(con: Any, cur: Any, sqlite: bool) -> None:
-    if sqlite:
-        cur.execute("COMMIT")  # the connection is in autocommit; BEGIN was explicit
-    else:
-        con.commit()
+        raw.commit(cur)
+    raw.con.close()
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -492,30 +348,18 @@ def written(url: str) -> dict[str, int]:
         out = {k: con.execute(sql).fetchone()[0] for k, sql in queries.items()}
         con.close()
         return out
-    import psycopg
-
-    with psycopg.connect(_pg_dsn(url)) as con:
-        return {k: con.execute(sql).fetchone()[0] for k, sql in queries.items()}
+    with db.pg_cursor(url) as cur:
+        return {k: cur.execute(sql).fetchone()[0] for k, sql in queries.items()}
 
 
-def _measure(data: SqliteData | PostgresData, way: str, rows: int, target: Callable[..., None],
-             args: Callable[[str], tuple], repeat: int, left: dict[str, dict[str, int]]) -> Measure:
-    """`repeat` runs of a way, each in its own process on its own fresh copy."""
-    measure = Measure(way, rows)
-    peaks = []
-    for _ in range(repeat):
-        url = data.fresh()
-        LOADS.setdefault(data.name, {}).setdefault(way, []).append(os.getloadavg()[0])
-        try:
-            one = isolated(way, rows, target, args(url))
-            left[way] = written(url)
-        finally:
-            data.discard(url)
+def _measure(data: db.Copies, way: str, rows: int, target: Callable[..., None], args: Callable[[str], tuple],
+             repeat: int, left: dict[str, dict[str, int]]) -> Measure:
+    """`repeat` runs of a way, each in its own process on its own fresh copy; what each left is kept."""
+    def keep(url: str, one: Measure) -> None:
+        left[way] = written(url)
         print(f"confirmation {data.name}: {way} {one.median:.2f} s, left {left[way]}")
-        measure.seconds += one.seconds
-        peaks.append(one.peak_mb)
-    measure.peak_mb = max(peaks)
-    return measure
+
+    return data.measure(way, rows, target, args, repeat, after=keep)
 
 
 def breakdown(report: dict[str, Any]) -> str:
@@ -533,7 +377,7 @@ def breakdown(report: dict[str, Any]) -> str:
     return f"{total:.2f} s in all — " + ", ".join(shown)
 
 
-def measure(data: SqliteData | PostgresData, n: int, naive_n: int, repeat: int, folder: Path) -> Result:
+def measure(data: db.Copies, n: int, naive_n: int, repeat: int, folder: Path) -> Result:
     """The four ways on one backend."""
     report = folder / f"kit-{data.name}.json"
     left: dict[str, dict[str, int]] = {}
@@ -544,14 +388,13 @@ def measure(data: SqliteData | PostgresData, n: int, naive_n: int, repeat: int, 
                               left),
         "naive": _measure(data, "naive", naive_n, naive_way, lambda url: (url, naive_n), 1, left),
     }
-    if isinstance(data, SqliteData):
+    if isinstance(data, db.SqliteData):
         small = min(n, DEFAULTS_ORDERS)
         measures["naive_defaults"] = _measure(data, "naive, driver defaults", small, naive_way,
                                               lambda url: (url, small, True), 1, left)
     kit_report = json.loads(report.read_text("utf-8"))
     print(f"confirmation {data.name}: {json.dumps(kit_report, ensure_ascii=False)}")
     own_io = measures["kit"].per_row_us / measures["floor_all"].per_row_us
-    loads = ", ".join(f"{way} {max(v):.1f}" for way, v in LOADS.get(data.name, {}).items())
     rows_left = "; ".join(f"{way}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items())
                           for way, counts in left.items())
     checked = ("numbers checked inside kit.shipping.confirm" if kit_report["confirm_checks_numbers"]
@@ -569,8 +412,7 @@ def measure(data: SqliteData | PostgresData, n: int, naive_n: int, repeat: int, 
         f"{'met' if kit_floor <= 2 else 'missed'} ({kit_floor:.2f}x); naive/kit at least {wanted}x: "
         f"{'met' if naive_kit >= wanted else 'missed'} ({naive_kit:.1f}x){defaults}. Floor, all rows / "
         f"floor = {io_floor:.1f}x{reach}.",
-        f"{data.name}: kit / floor, all rows = {own_io:.2f}x. Machine load as each way started "
-        f"(1-minute average, {os.cpu_count()} cores; the benchmark itself adds about 1): {loads}.",
+        data.load_note(own_io),
         f"{data.name}: {n:,} shipments → {kit_report['confirmed']:,} confirmed, {kit_report['orders']:,} "
         f"orders, {kit_report['refused']:,} refused, {kit_report['notices']:,} notices; {checked}. "
         f"Rows each way left (last run): {rows_left}.",
@@ -579,41 +421,19 @@ def measure(data: SqliteData | PostgresData, n: int, naive_n: int, repeat: int, 
     return result
 
 
-def _commit_of_kit() -> str:
-    """The kit's git commit (the kit changes; the numbers belong to one version)."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).parent, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "kit"], capture_output=True, text=True,
-                               cwd=Path(__file__).parent.parent, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return out + (" with uncommitted changes" if dirty else "")
-
-
 def run(n: int = 100_000, naive_n: int = NAIVE_ORDERS, postgres_url: str | None = None,
         repeat: int = 3) -> list[Result]:
     """Measure the ways on SQLite and, when a URL is given, on PostgreSQL; naive on the first
     `naive_n` shipments."""
     checks = confirm_checks_numbers()
-    results = []
-    with tempfile.TemporaryDirectory(prefix="kit-bench-confirm-") as name:
-        folder = Path(name)
-        makers: list[Callable[[], SqliteData | PostgresData]] = [lambda: SqliteData(n, folder)]
-        if postgres_url:
-            makers.append(lambda: PostgresData(n, postgres_url))
-        for make in makers:
-            data = make()
-            try:
-                results.append(measure(data, n, min(n, naive_n), repeat, folder))
-            finally:
-                data.close()
+    results = db.on_backends(SHOP, n, postgres_url,
+                             lambda data, folder: measure(data, n, min(n, naive_n), repeat, folder))
     timed = ("kit.shipping.confirm(shop) alone: it checks every number with its carrier's adapter "
              "(validate_tracking_number) before the lifecycle" if checks else
              "the hand-over's number check (kit.shipping.handover._verdicts over all handed-over "
              "shipments, read in one query) and then kit.shipping.confirm(shop)")
     common = [
-        f"Kit at commit {_commit_of_kit()}. Data: benchmarks.confirmation_data ({n:,} orders, one "
+        f"Kit at commit {kit_commit()}. Data: benchmarks.confirmation_data ({n:,} orders, one "
         "shipment each, handed over to yto 35%, zto 20%, sto, yunda, sf 10% each, jd, ems (UPU S10 "
         "with check digit), jt 5% each, every number valid; the orders' audit trail so far, 8 rows "
         "each). Each way runs in its own process on a fresh copy; kit and floors "

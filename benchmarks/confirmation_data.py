@@ -9,11 +9,9 @@ from datetime import timedelta
 
 import numpy as np
 import polars as pl
-import sqlalchemy as sa
 
 from benchmarks import allocation_data
 from kit.carriers.numbers import upu_s10_digit
-from kit.orders import insert_orders
 from kit.store import Store, schema
 from kit.store.frames import insert_frame
 
@@ -116,14 +114,10 @@ def build(url: str, n: int) -> None:
                                            ship_by=pl.col("paid_at") + timedelta(hours=72),
                                            version=pl.lit(5))
     with Store.open(url) as store, store.write() as conn:
-        conn.execute(schema.staff.insert().values(name=ACTOR.name, role=str(ACTOR.role), created_at=START))
-        insert_frame(conn, schema.warehouses, allocation_data.warehouses())
-        insert_frame(conn, schema.skus, allocation_data.skus())
-        insert_orders(conn, order_frame, line_frame, actor=ACTOR, kind="bench", source="benchmark", now=START)
+        allocation_data.write_basics(conn)
+        allocation_data.write_orders(conn, order_frame, line_frame)
         insert_frame(conn, schema.shipments, ships)
         insert_frame(conn, schema.audit, history(ships))
-    with Store.open(url) as store, store.write() as conn:
-        if conn.dialect.name == "postgresql":  # the ids were given: move the sequence past them
-            conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('shipments', 'shipment_id'), "
-                                 "(SELECT max(shipment_id) FROM shipments))"))
-            conn.execute(sa.text("ANALYZE"))
+    # the ids were given: on PostgreSQL move the sequence past them
+    allocation_data.analyze(url, "SELECT setval(pg_get_serial_sequence('shipments', 'shipment_id'), "
+                                 "(SELECT max(shipment_id) FROM shipments))")

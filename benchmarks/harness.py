@@ -14,6 +14,7 @@ import os
 import platform
 import resource
 import statistics
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -142,6 +143,18 @@ def machine() -> str:
     except (OSError, ValueError, IndexError):
         pass
     return f"{cpu}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}"
+
+
+def kit_commit() -> str:
+    """The kit's git commit, marked when kit/ has uncommitted changes (the numbers belong to one version)."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).parent, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "kit"], capture_output=True, text=True,
+                               cwd=Path(__file__).parent.parent, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out + (" with uncommitted changes" if dirty else "")
 
 
 def render(results: list[Result], versions: dict[str, str], runs: list[str]) -> str:

@@ -17,6 +17,7 @@ import polars as pl
 import sqlalchemy as sa
 
 import kit
+from benchmarks.databases import pg_dsn
 from benchmarks.harness import Result, timed
 from kit import clock
 from kit.config import Config
@@ -106,8 +107,7 @@ class PostgresBackend(Backend):
     def raw(self, tuned: bool = True):
         import psycopg
 
-        return psycopg.connect(resolve_url(self.url).set(drivername="postgresql")
-                               .render_as_string(hide_password=False))
+        return psycopg.connect(pg_dsn(self.url))
 
 
 def _commit(con, cur, style: str) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 import polars as pl
 
 import kit
+from benchmarks.databases import DATA
 from benchmarks.harness import Result, isolated
 from kit.demo.exports import big_order_report
 from kit.intake.importer import import_intake
@@ -29,7 +30,6 @@ from kit.intake.readers import read
 from kit.store import Store
 
 WORKLOAD = "Intake: 订单报表 (GBK, 46 columns) read, reviewed and stored in SQLite"
-DATA = Path(__file__).parent / ".data"
 NAIVE_ROWS = 20_000
 # The report's columns the floor stores as they are, under the kit's names (no parsing).
 FLOOR_COLUMNS = {"订单编号": "order_no", "买家会员名": "buyer_nick", "收货人姓名": "receiver_name",
