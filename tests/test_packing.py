@@ -522,7 +522,7 @@ def test_short_pick_racing_a_pack_of_the_same_order_S7_S24b(built, clock, tmp_pa
         kit.connect(url, actor="仓管小李", config=config()) as shop,
     ):
         hq, gz = shipment_of(shop, SPLIT, "hq"), shipment_of(shop, SPLIT, "gz")
-        real_lock = picking._lock_order_shipments
+        real_lock = picking.short._lock_order_shipments
 
         def packer_finishes_meanwhile(*args: Any, **kwargs: Any) -> Any:
             with kit.connect(url, actor="仓管小王", config=config()) as packer:
@@ -530,7 +530,7 @@ def test_short_pick_racing_a_pack_of_the_same_order_S7_S24b(built, clock, tmp_pa
             return real_lock(*args, **kwargs)
 
         with monkeypatch.context() as patch:
-            patch.setattr(picking, "_lock_order_shipments", packer_finishes_meanwhile)
+            patch.setattr(picking.short, "_lock_order_shipments", packer_finishes_meanwhile)
             with pytest.raises(Refused) as refused:
                 picking.report_short(shop, gz, "TEA-A", 0)
 
