@@ -315,3 +315,20 @@ def test_special_carriers_only_validate(registry, code):
 
     assert adapter.capabilities == frozenset({"validate"})
     assert adapter.tracking_url("123") is None
+
+
+def test_accepts_is_validates_quick_yes_on_every_example():
+    """`accepts` (the quick yes confirmation uses on stored numbers) never says yes where
+    `validate` says no, and says yes to every valid example in its printed form."""
+    from kit.carriers.numbers import accepts
+
+    patterns = builtin_patterns()
+    for p in patterns:
+        for example in (*p.valid, *p.invalid):
+            printed = normalise(example)
+            full = validate(printed, p.carrier_code, patterns)
+            quick = accepts(printed, p.carrier_code, patterns)
+            assert not quick or full.valid, (p.carrier_code, example)
+            if example in p.valid:
+                assert quick == full.valid, (p.carrier_code, example)
+    assert not accepts("yt1234567890123", "yto", patterns)  # not in printed form: ask validate

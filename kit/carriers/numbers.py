@@ -27,6 +27,7 @@ from kit.i18n import current_lang, t
 __all__ = [
     "CHECKS",
     "MAX_LENGTH",
+    "accepts",
     "builtin_patterns",
     "detect",
     "load_patterns",
@@ -232,6 +233,21 @@ def _first_problem(n: str, code: str) -> Verdict | None:
     if not _ALLOWED.fullmatch(n):
         return Verdict(False, code, n, t("carrier_numbers.bad_chars", number=n, chars=_odd_characters(n)))
     return None
+
+
+@cache
+def _compiled(regex: str) -> re.Pattern[str]:
+    return re.compile(regex)
+
+
+def accepts(number: str, carrier_code: str, patterns: Iterable[Pattern]) -> bool:
+    """Whether a number already in the carriers' printed form (upper-case letters and digits,
+    as stored after a hand-over) fits one of the carrier's patterns and its check digit: the
+    quick yes of `validate`, without building the reason. False means "ask `validate` why"."""
+    if not number or len(number) > MAX_LENGTH or not _ALLOWED.fullmatch(number):
+        return False
+    return any(p.carrier_code == carrier_code and _compiled(p.regex).fullmatch(number)
+               and _check(p, number) is not False for p in patterns)
 
 
 def validate(number: str, carrier_code: str, patterns: Iterable[Pattern],

@@ -50,7 +50,7 @@ import httpx
 
 from kit.carriers.hookspecs import hookimpl
 from kit.carriers.manager import CarrierUnavailable
-from kit.carriers.numbers import builtin_patterns, normalise, validate
+from kit.carriers.numbers import accepts, builtin_patterns, normalise, validate
 from kit.carriers.types import (
     Booking,
     BookingRequest,
@@ -208,6 +208,11 @@ class ExpressCarrier:
     def validate_tracking_number(self, number: str) -> Verdict:
         """Whether a number fits this carrier's formats, normalised, with the reason."""
         return validate(number, self.code, self.all_patterns, NAMES)
+
+    def accepts(self, number: str) -> bool:
+        """A quick yes for a number already in printed form that fits this carrier (no reason
+        built); False: ask validate_tracking_number why."""
+        return accepts(number, self.code, self.patterns)
 
     def tracking_url(self, number: str) -> str:
         """The carrier's public query page for a number."""
