@@ -157,6 +157,15 @@ SPEC: dict[str, dict[str, Any]] = {
         "price_band_percent": Setting(int, 20, "alternatives cost at most this many percent more or "
                                       "less than the missing item (S20)"),
     },
+    "serve": {  # kit serve: where Voilà listens, who acts (kit.serve_identity, docs/serving.md)
+        "identity_header": Setting(str, "", "the HTTP header a reverse proxy that signs staff in sets "
+                                   "to the user's login (e.g. X-Remote-User); empty: kit serve stays "
+                                   "on this machine (127.0.0.1) and acts as shop.local_user"),
+        "identity_map": Setting(dict, {}, "login in that header → staff member's name; a login not "
+                                "listed is taken as the staff member's name itself"),
+        "preheat": Setting(bool, True, "local mode only: keep a started kernel ready per dashboard, "
+                           "so a desk opens faster (never behind a proxy: it cannot see the header)"),
+    },
     "intake": {
         "max_file_mb": Setting(int, 1024, "larger export files are refused: split them by date"),
     },
@@ -222,6 +231,8 @@ class Config:
         k: s.default for k, s in SPEC["packing"].items()})
     documents: dict[str, Any] = field(default_factory=lambda: {
         k: s.default for k, s in SPEC["documents"].items()})
+    serve: dict[str, Any] = field(default_factory=lambda: {
+        k: s.default for k, s in SPEC["serve"].items()})
     source: str | None = None
 
     @property
@@ -337,7 +348,19 @@ def parse(data: dict[str, Any], source: str | None = None) -> Config:
                                            values["shipping"]["platform_carrier_names"]),
         packing=_packing(values["packing"]),
         documents=_positive("documents", values["documents"], ("warranty_months",)),
+        serve=_serve(values["serve"]),
     )
+
+
+def _serve(values: dict[str, Any]) -> dict[str, Any]:
+    """[serve]: a header name a proxy can set (letters, digits, "-"), logins mapped to names."""
+    from kit.serve_identity import HEADER_NAME
+
+    header = values["identity_header"].strip()
+    if header and not HEADER_NAME.fullmatch(header):
+        raise ConfigError("serve.bad_header", value=repr(values["identity_header"]))
+    return {**values, "identity_header": header,
+            "identity_map": _text_table("serve.identity_map", values["identity_map"])}
 
 
 def _text_table(key: str, table: dict[str, Any]) -> dict[str, str]:

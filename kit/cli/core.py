@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,11 @@ import sqlalchemy as sa
 
 import kit
 from kit.cli.output import common_options, emit_json, pad, progress_bar, say
+from kit.config import load as load_config
 from kit.errors import BadInput, StoreError
 from kit.i18n import t
 from kit.models import ShipmentStage, Stage, TradeStatus
+from kit.serve_identity import IDENTITY_HEADER_ENV, check_host, header_env_name, url_host
 from kit.store import Store, mask_url, migrations, resolve_url, schema
 from kit.store.urls import sqlite_path
 
@@ -162,37 +165,90 @@ def dashboards_dir() -> Path:
 @click.command()
 @common_options
 @click.option("--port", type=click.IntRange(1024, 65535), default=8866, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDR",
+              help="Address to listen on; beyond this machine only with [serve] identity_header "
+                   "(a reverse proxy that signs staff in, docs/serving.md).")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder of dashboards (default ./dashboards).")
 def serve(db: str | None, as_json: bool, config_path: str | None, actor: str | None,
-          port: int, directory: Path | None) -> None:
-    """Serve the staff dashboards with Voilà on 127.0.0.1 only (never beyond localhost)."""
+          port: int, host: str, directory: Path | None) -> None:
+    """Serve the staff dashboards with Voilà: on this machine as the local user, or behind a
+    reverse proxy that names the staff member on every request ([serve] identity_header)."""
     folder = (directory or dashboards_dir()).resolve()
     if not folder.is_dir():
         raise BadInput("cli.no_dashboards", path=str(folder))
-    with kit.connect(db, config=config_path) as shop:  # fail here, not in every kernel
+    config = load_config(config_path)
+    settings = config.serve
+    header = settings["identity_header"]
+    check_host(host, header)  # before the database is opened (or created)
+    with kit.connect(db, config=config) as shop:  # fail here, not in every kernel
         url = shop.store.url
         path = sqlite_path(url)
         if path is not None:  # the kernels run in the dashboards folder: no relative paths
             url = url.set(database=str(path.resolve()))
-        who = actor or shop.config.local_user
-        shop.staff_member(who)
+        if header:
+            if actor and _given_on_command_line("actor"):
+                raise BadInput("serve.as_with_header", header=header)
+            for name in settings["identity_map"].values():
+                shop.staff_member(name)  # a mapping to nobody is a typo: say so now
+            who = None
+        else:
+            who = actor or shop.config.local_user
+            shop.staff_member(who)
         source = shop.config.source
-    env = {**os.environ, "KIT_DATABASE_URL": url.render_as_string(hide_password=False),
-           "KIT_ACTOR": who}
+    env = _kernel_env(os.environ, url.render_as_string(hide_password=False), who, header, host)
     if source:
         env["KIT_CONFIG"] = str(Path(source).resolve())
-    base = f"http://127.0.0.1:{port}/"
+    base = f"http://{url_host(host)}:{port}/"
     pages = sorted(p.name for p in folder.glob("*.ipynb"))
     if as_json:
-        emit_json({"ok": True, "url": base, "dashboards": [f"{base}voila/render/{p}" for p in pages]})
+        emit_json({"ok": True, "url": base, "dashboards": [f"{base}voila/render/{p}" for p in pages],
+                   "identity": {"header": header} if header else {"local_user": who}})
+    elif header:
+        say(t("serve.serving_proxy", url=base, header=header))
     else:
         say(t("cli.serving", url=base, actor=who))
-    cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
-           "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
-           "--VoilaConfiguration.show_tracebacks=False"]
     try:
-        code = subprocess.call(cmd, cwd=folder, env=env)
+        code = subprocess.call(voila_command(port, host, header, preheat=settings["preheat"]),
+                               cwd=folder, env=env)
     except KeyboardInterrupt:
         code = 0
     sys.exit(code)
+
+
+def voila_command(port: int, host: str, header: str, *, preheat: bool) -> list[str]:
+    """The Voilà command line: the address, no tracebacks; behind a proxy the identity header
+    is passed to each page's kernel and kernels are never pre-heated (a pre-heated kernel
+    starts before its request, so it could not see the header)."""
+    cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
+           f"--Voila.ip={host.strip('[]')}", "--Voila.port_retries=0",
+           "--VoilaConfiguration.show_tracebacks=False"]
+    if header:
+        cmd.append(f"--VoilaConfiguration.http_header_envs={header}")
+    cmd.append(f"--VoilaConfiguration.preheat_kernel={preheat and not header}")  # over voila.json
+    return cmd
+
+
+def _kernel_env(base: Mapping[str, str], url: str, who: str | None, header: str,
+                host: str) -> dict[str, str]:
+    """The environment Voilà and its kernels start with: the database, and who acts.
+
+    Behind a proxy no KIT_ACTOR is passed on (a page without the header must not act as
+    anyone), and no HTTP_* variable of the identity header either: Voilà builds a kernel's
+    environment from its own, so an inherited value would stand in for a missing header.
+    """
+    env = {k: v for k, v in base.items() if k not in ("KIT_ACTOR", IDENTITY_HEADER_ENV)}
+    env["KIT_DATABASE_URL"] = url
+    env["VOILA_APP_IP"] = url_host(host)  # where a pre-heated kernel asks for its request
+    if header:
+        env.pop(header_env_name(header), None)
+        env[IDENTITY_HEADER_ENV] = header
+    else:
+        env["KIT_ACTOR"] = who or ""
+    return env
+
+
+def _given_on_command_line(param: str) -> bool:
+    """Whether the option was typed on the command line (not taken from the environment)."""
+    ctx = click.get_current_context()
+    return ctx.get_parameter_source(param) is click.core.ParameterSource.COMMANDLINE

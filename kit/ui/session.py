@@ -1,7 +1,10 @@
 """A dashboard session: the shop a kernel acts on, and view models that report errors in words.
 
 `kit serve` hands every Voilà kernel its database, acting person and settings through
-the environment (KIT_DATABASE_URL, KIT_ACTOR, KIT_CONFIG); `open_shop()` reads them.
+the environment (KIT_DATABASE_URL, KIT_ACTOR, KIT_CONFIG); `open_shop()` reads them. Behind
+a reverse proxy (`[serve] identity_header`, docs/serving.md) the acting person is the
+request's header instead (KIT_IDENTITY_HEADER names it; Voilà passes its value as HTTP_…),
+looked up among the active staff; without it the desk is refused, never the local user.
 A view model runs each action through `attempt()`, so that a refusal or a failure
 becomes a sentence in the dashboard's message area instead of a traceback, while
 `last_error` and the `kit.ui` logger keep it visible to tests and to the maintainers.
@@ -19,9 +22,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from traitlets import Bool, Dict, Enum, HasTraits, Instance, List, Unicode, observe
 
 import kit
-from kit.errors import KitError
+from kit.config import load as load_config
+from kit.errors import KitError, NotFound, Refused
 from kit.i18n import t
 from kit.models import Role
+from kit.serve_identity import IDENTITY_HEADER_ENV, requested_staff
 from kit.shop import Shop
 
 if TYPE_CHECKING:
@@ -34,12 +39,50 @@ T = TypeVar("T")
 
 
 def open_shop() -> Shop:
-    """The shop this kernel acts on, as `kit serve` set it up in the environment."""
-    return kit.connect(
-        os.environ.get("KIT_DATABASE_URL") or None,
-        actor=os.environ.get("KIT_ACTOR") or None,
-        config=os.environ.get("KIT_CONFIG") or None,
-    )
+    """The shop this kernel acts on, as `kit serve` set it up in the environment.
+
+    Locally the person acting is KIT_ACTOR (none when empty). Behind a proxy it is the staff
+    member the request's header names, refused in words when the header is missing or names
+    nobody active. A pre-heated kernel first waits for its request (the data are read then).
+    """
+    _wait_for_request()
+    url = os.environ.get("KIT_DATABASE_URL") or None
+    settings = load_config(os.environ.get("KIT_CONFIG") or None)
+    if not os.environ.get(IDENTITY_HEADER_ENV, "").strip():
+        return kit.connect(url, actor=os.environ.get("KIT_ACTOR") or None, config=settings)
+    name = requested_staff(os.environ, settings.serve["identity_map"])
+    shop = kit.connect(url, config=settings)
+    try:
+        return shop.acting_as(_active_staff(shop, name))
+    except BaseException:
+        shop.close()
+        raise
+
+
+def _active_staff(shop: Shop, name: str) -> str:
+    """`name` when it is an active staff member; refused in words otherwise."""
+    try:
+        member = shop.staff_member(name)
+    except NotFound:
+        raise Refused("serve.unknown_login", login=name) from None
+    if not member.active:
+        raise Refused("serve.inactive", name=name)
+    return member.name
+
+
+_waited = False
+
+
+def _wait_for_request() -> None:
+    """In a pre-heated kernel (VOILA_PREHEAT=True), wait once for the visitor's request, so the
+    desk reads the shop when someone opens it, not when the kernel was started."""
+    global _waited
+    if _waited or os.environ.get("VOILA_PREHEAT") != "True":
+        return
+    _waited = True
+    from voila.utils import wait_for_request
+
+    wait_for_request()
 
 
 def describe_error(error: BaseException) -> str:
