@@ -24,7 +24,7 @@ from kit.deadlines.settings import (
     read_deadlines,
 )
 from kit.errors import ConfigError
-from kit.models import HUMAN_ROLES, Role, Warehouse, WarehouseKind
+from kit.models import HUMAN_ROLES, Role, TrackingStatus, Warehouse, WarehouseKind
 
 BUILTIN_CARRIERS = ("yto", "sf", "zto", "sto", "yunda", "jd", "ems", "jt", "deppon",
                     "self", "none", "dropship")
@@ -166,6 +166,18 @@ SPEC: dict[str, dict[str, Any]] = {
         "preheat": Setting(bool, True, "local mode only: keep a started kernel ready per dashboard, "
                            "so a desk opens faster (never behind a proxy: it cannot see the header)"),
     },
+    "tracking": {  # kit.tracking, kit track; S21, S4
+        "not_picked_up_hours": Setting(int, 24, "handed to the courier this many hours ago and no "
+                                       "scan beyond awaiting pickup: alert not_picked_up (S21)"),
+        "stuck_days": Setting(int, 3, "a parcel on its way with no new scan for this many days: "
+                              "alert stuck (S21)"),
+        "auto_confirm_days": Setting(int, 10, "orders delivered this many days ago and not confirmed "
+                                     "by the buyer are finished by `kit track --auto-confirm`, as the "
+                                     "platform does (S4)"),
+        "status_words": Setting(dict, {}, "a carrier's status text → the kit's tracking status "
+                                "(picked_up, in_transit, delivered, …), for words the kit does not "
+                                "know; unknown words are kept and counted"),
+    },
     "intake": {
         "max_file_mb": Setting(int, 1024, "larger export files are refused: split them by date"),
     },
@@ -233,6 +245,8 @@ class Config:
         k: s.default for k, s in SPEC["documents"].items()})
     serve: dict[str, Any] = field(default_factory=lambda: {
         k: s.default for k, s in SPEC["serve"].items()})
+    tracking: dict[str, Any] = field(default_factory=lambda: {
+        k: s.default for k, s in SPEC["tracking"].items()})
     source: str | None = None
 
     @property
@@ -349,6 +363,7 @@ def parse(data: dict[str, Any], source: str | None = None) -> Config:
         packing=_packing(values["packing"]),
         documents=_positive("documents", values["documents"], ("warranty_months",)),
         serve=_serve(values["serve"]),
+        tracking=_tracking(values["tracking"]),
     )
 
 
@@ -361,6 +376,15 @@ def _serve(values: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError("serve.bad_header", value=repr(values["identity_header"]))
     return {**values, "identity_header": header,
             "identity_map": _text_table("serve.identity_map", values["identity_map"])}
+
+
+def _tracking(values: dict[str, Any]) -> dict[str, Any]:
+    """[tracking]: positive hours and days; status words mapped to the kit's tracking statuses."""
+    out = _positive("tracking", values, ("not_picked_up_hours", "stuck_days", "auto_confirm_days"))
+    known = tuple(str(s) for s in TrackingStatus if s is not TrackingStatus.UNKNOWN)
+    for word, status in values["status_words"].items():
+        _check(f"tracking.status_words.{word}", status, Setting(str, None, "", choices=known))
+    return {**out, "status_words": dict(values["status_words"])}
 
 
 def _text_table(key: str, table: dict[str, Any]) -> dict[str, str]:

@@ -36,6 +36,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "report_short_pick": frozenset({W, S}),
     "record_not_shipped": frozenset({P, W, L, S}),
     "export_confirmation": frozenset({P, L, S}),
+    # after the hand-over (S21, S4; kit.tracking): pull or import the carriers' tracking events,
+    # and run the automatic buyer confirmation (the trade finished N days after delivery)
+    "track_parcels": frozenset({L, A, S, SYS}),
+    "auto_confirm": frozenset({A, S, SYS}),
     # buyer notices (S13, S20): queue them, mark them sent once the buyer has been told
     "notify_buyers": frozenset({P, A, S, SYS}),
     # generating the demo shop

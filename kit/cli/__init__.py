@@ -12,6 +12,7 @@ from kit.cli.intake import import_
 from kit.cli.review import reconcile, review
 from kit.cli.shortages import outbox, shortages
 from kit.cli.stock import allocate, stock
+from kit.cli.tracking import track
 from kit.i18n import set_lang
 
 
@@ -26,7 +27,7 @@ def cli(lang: str | None) -> None:
 
 
 for command in (init, demo, status, import_, review, reconcile, deadlines, stock, allocate, shortages, outbox,
-                pick, pack, print_, ship, carriers, serve):
+                pick, pack, print_, ship, track, carriers, serve):
     cli.add_command(command)
 
 

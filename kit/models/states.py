@@ -73,6 +73,9 @@ class TrackingStatus(_Labelled):
     DAMAGED = "damaged"
     RETURNING = "returning"
     RETURNED = "returned"
+    # A carrier's status text the kit cannot map (kit.tracking keeps the text in the event's
+    # description and counts it); stored on events only, never as a shipment's status.
+    UNKNOWN = "unknown"
 
 
 class RefundStatus(_Labelled):
