@@ -27,8 +27,9 @@ class Migration:
     upgrade: Callable[[sa.Connection], None] | None = None  # None: only ever created fresh
 
 
-def add_column(conn: sa.Connection, table: str, name: str, type_: sa.types.TypeEngine,
-               default: str | None = None) -> None:
+def add_column(
+    conn: sa.Connection, table: str, name: str, type_: sa.types.TypeEngine, default: str | None = None
+) -> None:
     """ALTER TABLE … ADD COLUMN with the type as this dialect spells it (NOT NULL needs a default)."""
     spelled = type_.compile(dialect=conn.dialect)
     tail = f" DEFAULT {default} NOT NULL" if default is not None else ""
@@ -41,8 +42,12 @@ def _v2_intake_and_review(conn: sa.Connection) -> None:
     The four new tables are created from kit.store.schema as it stands; a later change to
     one of them must freeze this version's definition here first.
     """
-    for name, type_ in (("extra", sa.Text()), ("phone_confirmed_by", sa.Text()),
-                        ("phone_confirmed_at", sa.DateTime()), ("merged_into", sa.Text())):
+    for name, type_ in (
+        ("extra", sa.Text()),
+        ("phone_confirmed_by", sa.Text()),
+        ("phone_confirmed_at", sa.DateTime()),
+        ("merged_into", sa.Text()),
+    ):
         add_column(conn, "orders", name, type_)
     add_column(conn, "order_lines", "extra", sa.Text())
     add_column(conn, "order_lines", "ship_part", sa.Integer(), default="1")
@@ -117,6 +122,13 @@ MIGRATIONS: list[Migration] = [
         "pick, pack and ship: shelf locations, pick waves, the packer's register, shipment "
         "insurance / SMS / packer columns",
         _v6_pick_pack_ship,
+    ),
+    Migration(
+        7,
+        "index on tracking_events (tracking_no, at): tracking reads a parcel's events by its number",
+        lambda conn: conn.exec_driver_sql(
+            "CREATE INDEX ix_tracking_events_number ON tracking_events (tracking_no, at)"
+        ),
     ),
 ]
 

@@ -229,6 +229,7 @@ tracking_events = sa.Table(
     sa.UniqueConstraint(
         "carrier_code", "tracking_no", "at", "description", name="uq_tracking_event_once"
     ),
+    sa.Index("ix_tracking_events_number", "tracking_no", "at"),  # v7: a parcel's events by its number
 )
 
 after_sales = sa.Table(
