@@ -283,11 +283,12 @@ def test_shipments_follow_their_orders(demo):
 
 
 def test_tracking_numbers_from_packing_on_in_each_carriers_form(demo):
-    """Tracking numbers exist exactly from packing on, are unique and in their carrier's form."""
+    """Tracking numbers exist exactly from packing on, are unique, in their carrier's form, and
+    accepted by their carrier's adapter (a demo label must survive the hand-over check)."""
     s = demo.shipments
     numbered = C("stage").is_in(["packed", "handed_over", "confirmed"]) & (C("carrier_code") != "none")
-    forms = {"yto": r"^YT\d{13}$", "sf": r"^SF\d{12}$", "zto": r"^7\d{13}$", "jd": r"^JD\d{13}$",
-             "ems": r"^\d{13}$", "yunda": r"^\d{15}$", "dropship": r"^78\d{12}$"}
+    forms = {"yto": r"^YT\d{13}$", "sf": r"^SF\d{12}$", "zto": r"^75\d{12}$", "jd": r"^JD\d{13}$",
+             "ems": r"^\d{13}$", "yunda": r"^43\d{11}$", "dropship": r"^78\d{12}$"}
     parcels = demo.parcels.join(s, on="shipment_id")
 
     assert s.filter(numbered != C("tracking_no").is_not_null()).height == 0
@@ -297,6 +298,11 @@ def test_tracking_numbers_from_packing_on_in_each_carriers_form(demo):
         numbers = s.filter(C("carrier_code") == carrier)["tracking_no"].drop_nulls()
         assert numbers.len() > 0 and numbers.str.contains(form).all(), carrier
     assert s.filter(C("carrier_code") == "none")["ship_method"].eq("no_logistics").all()
+    registry = kit.carriers.load()
+    refused = [(code, number) for code, number in s.filter(C("tracking_no").is_not_null())
+               .select("carrier_code", "tracking_no").iter_rows()
+               if not registry.get(code).validate_tracking_number(number).valid]
+    assert refused == []
     assert parcels.filter(C("tracking_no") != C("tracking_no_right")).height == 0
     assert parcels.filter(C("weight_g") != C("weight_g_right")).height == 0
     assert (parcels["parcel_no"] == 1).all()
