@@ -10,10 +10,10 @@ import sys
 import polars as pl
 import sqlalchemy as sa
 
-from benchmarks import allocation, confirmation, documents, insert_orders, intake
+from benchmarks import allocation, confirmation, desks, documents, insert_orders, intake
 from benchmarks.harness import RESULTS, load_all, render, save
 
-WORKLOADS = ("insert", "intake", "allocation", "documents", "confirmation")
+WORKLOADS = ("insert", "intake", "allocation", "documents", "confirmation", "desks")
 
 
 def _sqlite_only(postgres: str | None) -> None:
@@ -44,6 +44,8 @@ def main() -> None:
                         help="confirmation workload: handed-over shipments (one per order)")
     parser.add_argument("--confirmation-naive", type=int, default=confirmation.NAIVE_ORDERS,
                         help="confirmation workload: shipments the naive way confirms")
+    parser.add_argument("--desks-orders", type=int, default=100_000,
+                        help="desks workload: open orders in the shipping desk's shop")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--postgres", default=os.environ.get("KIT_BENCH_POSTGRES_URL")
                         or os.environ.get("KIT_TEST_POSTGRES_URL"),
@@ -65,6 +67,9 @@ def main() -> None:
         _sqlite_only(args.postgres)
         save("confirmation", confirmation.run(args.confirmation_orders, args.confirmation_naive,
                                               args.postgres, args.repeat))
+    if "desks" in chosen:
+        _sqlite_only(args.postgres)
+        save("desks", desks.run(args.desks_orders, args.postgres, args.repeat))
     versions = {"polars": pl.__version__, "SQLAlchemy": sa.__version__, "SQLite": sqlite3.sqlite_version}
     if args.postgres:
         import psycopg
