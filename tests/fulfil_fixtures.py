@@ -19,6 +19,7 @@ test_shipping, test_cli_fulfil, test_ui_warehouse).
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -277,3 +278,44 @@ def build_gift_shop(url: str, *, waves: bool, source: str) -> None:
         assert sorted(allocate(warehouse).allocated) == sorted([GIFT, PLAIN, SPLIT])
         if waves:
             picking.start_waves(warehouse)
+
+
+# --- the `kit` command line on the test shop ---------------------------------------------------
+
+
+def toml_value(value: Any) -> str:
+    """A string or a list of strings as TOML (JSON's quoting is TOML's for these)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def kit_toml(path: Path, *, sender: bool = True, extra: tuple[str, ...] = ()) -> Path:
+    """The test shop's settings as a kit.toml (the logistics clerk is the local user), with the
+    sender address unless `sender` is false, and `extra` lines (e.g. a carrier's table)."""
+    text = ["[shop]", 'local_user = "物流小张"', ""]
+    if sender:
+        text += ["[shop.sender]", *(f"{k} = {toml_value(v)}" for k, v in SENDER.items()), ""]
+    text += [*extra, ""] if extra else []
+    text += ["[staff]", *(f"{toml_value(name)} = {toml_value(role)}" for name, role in STAFF.items()), ""]
+    for wh in WAREHOUSES:
+        text += ["[[warehouses]]", *(f"{k} = {toml_value(v)}" for k, v in wh.items()), ""]
+    path.write_text("\n".join(text), "utf-8")
+    return path
+
+
+def invoke(*args: str, stdin: str | None = None) -> Any:
+    """Run kit with these arguments (a click Result: stdout and stderr apart)."""
+    from click.testing import CliRunner
+
+    from kit.cli import cli
+
+    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+
+
+def run_json(*args: str, stdin: str | None = None) -> tuple[int, dict[str, Any], str]:
+    """Run kit with --json: the exit code, the one JSON object that is all of stdout, stderr."""
+    result = invoke(*args, "--json", stdin=stdin)
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout
+    payload = json.loads(lines[0])
+    assert isinstance(payload, dict)
+    return result.exit_code, payload, result.stderr

@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pytest
-from click.testing import CliRunner, Result
 from fulfil_fixtures import (
-    SENDER,
-    STAFF,
-    WAREHOUSES,
     clock_fixture,  # noqa: F401  (a fixture of this module)
     db_url_fixture,  # noqa: F401  (a fixture of this module)
+    invoke,
+    kit_toml,
+    run_json,
     table,
 )
 from test_shipping import (
@@ -43,45 +40,12 @@ from test_shipping import (
 )
 
 from kit import outbox, picking, shipping
-from kit.cli import cli
-
-
-def _toml(value: Any) -> str:
-    """A string or a list of strings as TOML (JSON's quoting is TOML's for these)."""
-    return json.dumps(value, ensure_ascii=False)
-
-
-def kit_toml(path: Path, *, sender: bool = True) -> Path:
-    """The test shop's settings as a kit.toml; the logistics clerk is the local user."""
-    text = ["[shop]", 'local_user = "物流小张"', ""]
-    if sender:
-        text += ["[shop.sender]", *(f"{k} = {_toml(v)}" for k, v in SENDER.items()), ""]
-    text += ["[staff]", *(f"{_toml(name)} = {_toml(role)}" for name, role in STAFF.items()), ""]
-    for wh in WAREHOUSES:
-        text += ["[[warehouses]]", *(f"{k} = {_toml(v)}" for k, v in wh.items()), ""]
-    path.write_text("\n".join(text), "utf-8")
-    return path
 
 
 @pytest.fixture
 def common(w: World, tmp_path: Path) -> list[str]:
     """--db and --config of the copied test shop."""
     return ["--db", w.url, "--config", str(kit_toml(tmp_path / "kit.toml"))]
-
-
-def invoke(*args: str, stdin: str | None = None) -> Result:
-    """Run kit with these arguments (stdout and stderr apart)."""
-    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
-
-
-def run_json(*args: str, stdin: str | None = None) -> tuple[int, dict[str, Any], str]:
-    """Run kit with --json: the exit code, the one JSON object that is all of stdout, stderr."""
-    result = invoke(*args, "--json", stdin=stdin)
-    lines = result.stdout.splitlines()
-    assert len(lines) == 1, result.stdout
-    payload = json.loads(lines[0])
-    assert isinstance(payload, dict)
-    return result.exit_code, payload, result.stderr
 
 
 # --- kit pick (S7, S12, S23) ----------------------------------------------------------------------

@@ -8,19 +8,18 @@ the courier on Thu 2026-12-03 15:00, all but F confirmed on the platform.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from fulfil_fixtures import (
-    STAFF,
-    WAREHOUSES,
     clock_fixture,  # noqa: F401  (a fixture of this module)
     db_url_fixture,  # noqa: F401  (a fixture of this module)
+    invoke,
+    kit_toml,
+    run_json,
     table,
+    toml_value,
 )
 from test_tracking import (
     API_KEY,
@@ -34,54 +33,16 @@ from test_tracking import (
     world_fixture,  # noqa: F401  (a fixture of this module)
 )
 
-from kit.cli import cli
 
-
-def _toml(value: Any) -> str:
-    """A string as TOML (JSON's quoting is TOML's for these)."""
-    return json.dumps(value, ensure_ascii=False)
-
-
-def kit_toml(path: Path, api_url: str | None = None) -> Path:
-    """The test shop's settings as a kit.toml (the logistics clerk is the local user), with yto's
-    gateway switched on when `api_url` is given."""
-    text = [
-        "[shop]",
-        'local_user = "物流小张"',
-        "",
-        "[shop.sender]",
-        'mobile = "13800000000"',
-        'detail = "文一西路 1 号"',
-        "",
-    ]
-    if api_url:
-        text += ["[carriers.yto]", f"api_url = {_toml(api_url)}", f"api_key = {_toml(API_KEY)}", ""]
-    text += ["[staff]", *(f"{_toml(name)} = {_toml(role)}" for name, role in STAFF.items()), ""]
-    for wh in WAREHOUSES:
-        text += ["[[warehouses]]", *(f"{k} = {_toml(v)}" for k, v in wh.items()), ""]
-    path.write_text("\n".join(text), "utf-8")
-    return path
+def yto_api(url: str) -> tuple[str, ...]:
+    """kit.toml lines switching yto's tracking gateway on at `url`."""
+    return ("[carriers.yto]", f"api_url = {toml_value(url)}", f"api_key = {toml_value(API_KEY)}")
 
 
 @pytest.fixture
 def common(w: World, tmp_path: Path) -> list[str]:
     """--db and --config of the copied test shop."""
     return ["--db", w.url, "--config", str(kit_toml(tmp_path / "kit.toml"))]
-
-
-def invoke(*args: str) -> Result:
-    """Run kit with these arguments (stdout and stderr apart)."""
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def run_json(*args: str) -> tuple[int, dict[str, Any], str]:
-    """Run kit with --json: the exit code, the one JSON object that is all of stdout, stderr."""
-    result = invoke(*args, "--json")
-    lines = result.stdout.splitlines()
-    assert len(lines) == 1, result.stdout
-    payload = json.loads(lines[0])
-    assert isinstance(payload, dict)
-    return result.exit_code, payload, result.stderr
 
 
 def test_import_json_twice_one_object_each_and_events_stored_once_S21(w, common):
@@ -137,14 +98,14 @@ def test_pull_json_names_skipped_carriers_and_exits_0_S21(w, gateway, tmp_path):
     skipped on stderr and in the JSON, and exits 0; an unreachable gateway exits 1."""
     state, url = gateway
     state.events[NUMBER["B"]] = scans(NUMBER["B"], ("2026-12-03T18:00:00+08:00", "collected", "已揽收"))
-    common = ["--db", w.url, "--config", str(kit_toml(tmp_path / "api.toml", url))]
+    common = ["--db", w.url, "--config", str(kit_toml(tmp_path / "api.toml", extra=yto_api(url)))]
 
     code, out, err = run_json("track", "--pull", *common)
 
     assert code == 0 and out["ok"] is True and out["pull"]["stored"] == 1
     assert sorted(s["carrier"] for s in out["pull"]["carriers_skipped"]) == ["sf", "zto"]
     assert "顺丰速运" in err and "kit track --import" in err
-    down = ["--db", w.url, "--config", str(kit_toml(tmp_path / "down.toml", "http://127.0.0.1:9/"))]
+    down = ["--db", w.url, "--config", str(kit_toml(tmp_path / "down.toml", extra=yto_api("http://127.0.0.1:9/")))]
     code, out, err = run_json("track", "--pull", "--carrier", "yto", *down)
     assert (
         code == 1 and out["ok"] is False and [f["carrier"] for f in out["pull"]["carriers_failed"]] == ["yto"]
@@ -163,7 +124,7 @@ def test_alerts_by_default_in_words_and_json_S21(w, common, clock):
     assert words.exit_code == 0 and "拒收" in words.stdout and NUMBER["B"] in words.stdout
     assert "未揽收" in words.stdout and "需要处理的物流提醒" in words.stderr
     assert code == 0 and [(a["tracking_no"], a["kind"]) for a in out["alerts"]] == [(NUMBER["B"], "refused")]
-    english = CliRunner().invoke(cli, ["--lang", "en", "track", *common], catch_exceptions=False)
+    english = invoke("--lang", "en", "track", *common)
     assert "Refused" in english.stdout and "Tracking alerts" in english.stderr
 
 
