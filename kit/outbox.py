@@ -38,8 +38,10 @@ __all__ = [
 ]
 
 # stockout (S20), shipped with the tracking number (S24c), delayed (S19), address check and COD
-# confirmation (S16, S24a), delivered (kit.tracking, S13); after-sales notices join with their issue
-KINDS = ("stockout", "shipped", "delayed", "address_check", "cod_confirm", "delivered")
+# confirmation (S16, S24a), delivered (kit.tracking, S13); each step of an after-sale case
+# (kit.aftersales) and of a delivery exception (kit.exceptions), S13
+KINDS = ("stockout", "shipped", "delayed", "address_check", "cod_confirm", "delivered", "after_sale",
+         "exception")
 STATUSES = ("queued", "sent", "cancelled")
 ASKING = ("address_check", "cod_confirm")  # notices staff send on their own (S16, S24a)
 SOON = timedelta(hours=1)  # shipped, delayed and asking notices are due within the hour (S13)

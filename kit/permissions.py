@@ -40,6 +40,15 @@ ACTIONS: dict[str, frozenset[Role]] = {
     # and run the automatic buyer confirmation (the trade finished N days after delivery)
     "track_parcels": frozenset({L, A, S, SYS}),
     "auto_confirm": frozenset({A, S, SYS}),
+    # after-sales (S2, S3, S24d; kit.aftersales): open a case for the buyer's request, check the
+    # returned goods in (back on the shelf or into damaged goods), import the platform's refunds
+    "open_after_sale": frozenset({P, A, S, SYS}),
+    "receive_returns": frozenset({A, W, S}),
+    "import_refunds": frozenset({A, S, SYS}),
+    # delivery exceptions (S21; kit.exceptions): open a case for a parcel, take it over, record
+    # the claim's details
+    "open_exception": frozenset({A, L, S, SYS}),
+    "handle_exception": frozenset({A, L, S}),
     # buyer notices (S13, S20): queue them, mark them sent once the buyer has been told
     "notify_buyers": frozenset({P, A, S, SYS}),
     # generating the demo shop

@@ -55,14 +55,30 @@ def add_shipment(shop: kit.Shop, order_no: str, stage: str) -> int:
         ).returning(schema.shipments.c.shipment_id)).scalar_one()
 
 
-def add_case(shop: kit.Shop, order_no: str, refund_status: str) -> int:
+# the kind of case each action's guard accepts (the others take the first kind of their entity)
+CASE_KIND = {("after_sale", "agree_return"): "return", ("after_sale", "complete"): "exchange",
+             ("exception", "correct_address"): "wrong_address", ("exception", "receive_return"): "refused"}
+
+
+def add_case(shop: kit.Shop, order_no: str, refund_status: str, kind: str = "refund") -> int:
     """An after-sale case of the order in the given refund status; return its id."""
     now = kit.clock.now()
     with shop.store.write() as conn:
         return conn.execute(schema.after_sales.insert().values(
-            order_no=order_no, kind="refund", refund_status=refund_status, reason="质量问题",
+            order_no=order_no, kind=kind, refund_status=refund_status, reason="quality",
             amount_fen=1000, created_at=now, updated_at=now,
         ).returning(schema.after_sales.c.case_id)).scalar_one()
+
+
+def add_exception(shop: kit.Shop, order_no: str, state: str, kind: str = "lost") -> int:
+    """A delivery exception case of the order's new shipment in the given state; return its id."""
+    shipment_id = add_shipment(shop, order_no, "confirmed")
+    now = kit.clock.now()
+    with shop.store.write() as conn:
+        return conn.execute(schema.exception_cases.insert().values(
+            shipment_id=shipment_id, order_no=order_no, kind=kind, state=state, opened_by="测试",
+            opened_at=now, updated_at=now,
+        ).returning(schema.exception_cases.c.case_id)).scalar_one()
 
 
 def record_in(shop: kit.Shop, tr: lifecycle.Transition, state: str, n: int) -> str | int:
@@ -74,7 +90,9 @@ def record_in(shop: kit.Shop, tr: lifecycle.Transition, state: str, n: int) -> s
     order_no = add_order(shop, stage="allocated", start=n)
     if tr.entity == "shipment":
         return add_shipment(shop, order_no, state)
-    return add_case(shop, order_no, state)
+    if tr.entity == "exception":
+        return add_exception(shop, order_no, state, CASE_KIND.get((tr.entity, tr.action), "lost"))
+    return add_case(shop, order_no, state, CASE_KIND.get((tr.entity, tr.action), "refund"))
 
 
 ALLOWED = [(tr, src) for tr in lifecycle.TRANSITIONS for src in sorted(tr.sources)]
@@ -126,6 +144,8 @@ FORBIDDEN = [
     ("shipment", "hand_over", "stage", "picking"),
     ("after_sale", "refund", "refund_status", "CLOSED"),
     ("after_sale", "goods_returned", "refund_status", "WAIT_SELLER_AGREE"),
+    ("exception", "claim", "state", "resolved"),
+    ("exception", "receive_return", "state", "open"),
 ]
 
 
@@ -141,8 +161,7 @@ def test_forbidden_transition_names_record_state_and_change(shared_shop, entity,
     message = info.value.message
     assert str(key) in message
     assert kit.i18n.t(f"action.{action}") in message
-    prefix = "shipment_stage" if entity == "shipment" and field == "stage" else field
-    assert kit.i18n.t(f"{prefix}.{state}") in message
+    assert lifecycle.label(entity, field, state) in message
     assert shared_shop.audit_trail(entity, str(key)).filter(pl.col("action") == action).height == 0
 
 

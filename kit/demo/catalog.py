@@ -292,14 +292,17 @@ AFTER_SALE_POOLS = ("before_shipping", "refund", "return", "exchange", "repair",
                     "damaged")
 
 
-def after_sale_reasons(rng: np.random.Generator, pool: np.ndarray) -> pl.Series:
-    """A reason for each after-sale case, drawn from its pool (an index into AFTER_SALE_POOLS)."""
+def after_sale_reasons(rng: np.random.Generator, pool: np.ndarray) -> tuple[pl.Series, pl.Series]:
+    """A reason code (kit.models.AfterSaleReason) and the buyer's words for each after-sale case,
+    drawn from its pool (an index into AFTER_SALE_POOLS)."""
     lists = [texts()["after_sales"][p] for p in AFTER_SALE_POOLS]
     lists = [x if isinstance(x, list) else [x] for x in lists]
     sizes = np.array([len(x) for x in lists])
     first = np.cumsum(sizes) - sizes
     chosen = first[pool] + rng.integers(0, 1 << 30, pool.size) % sizes[pool]
-    return pl.Series([r for x in lists for r in x], dtype=pl.String).gather(chosen)
+    pairs = [r.split(":", 1) for x in lists for r in x]
+    codes = pl.Series([c for c, _ in pairs], dtype=pl.String).gather(chosen)
+    return codes, pl.Series([w for _, w in pairs], dtype=pl.String).gather(chosen)
 
 
 def carrier_codes() -> list[str]:

@@ -191,6 +191,8 @@ def fulfilment_frames(rng: np.random.Generator, lines: dict[str, np.ndarray], sh
             "packed_by": pl.Series(np.where(packed, np.where(ids % 2 == 0, "仓管老周", "仓管小吴"), None),
                                    dtype=pl.String),
             "handed_over_by": pl.Series(np.where(handed, "物流小林", None), dtype=pl.String),
+            "replaces_shipment_id": pl.Series([None] * m, dtype=pl.Int64),
+            "after_sale_id": pl.Series([None] * m, dtype=pl.Int64),
         }),
         "parcels": table_frame(schema.parcels, {
             "shipment_id": ids[physical], "parcel_no": np.ones(physical.size, np.int64),
@@ -204,12 +206,31 @@ def fulfilment_frames(rng: np.random.Generator, lines: dict[str, np.ndarray], sh
             "tracking_no": tracking_no.gather(events["parcel"]),
             "at": moments(origin_s, events["at"].to_numpy()), "status": events["status"],
             "description": events["description"], "location": events["location"]}),
-        "after_sales": table_frame(schema.after_sales, {
-            "case_id": np.arange(1, cases["order"].size + 1), "order_no": nos.gather(cases["order"]),
-            "kind": labels(AfterSaleKind, cases["kind"]),
-            "refund_status": labels(RefundStatus, cases["status"]),
-            "reason": after_sale_reasons(rng, cases["pool"]), "amount_fen": cases["amount"],
-            "created_at": moments(origin_s, cases["created"]),
-            "version": np.zeros(cases["order"].size, np.int64),
-            "updated_at": moments(origin_s, cases["updated"])}),
+        "after_sales": _after_sales_frame(rng, cases, nos, origin_s),
     }
+
+
+def _after_sales_frame(rng: np.random.Generator, cases: dict[str, np.ndarray], nos: pl.Series,
+                       origin_s: int) -> pl.DataFrame:
+    """The after_sales frame: each case with its reason code and the buyer's words as its note,
+    held by the after-sales team; cases that ended (refunded, closed) have their closing time."""
+    n = cases["order"].size
+    reason, words = after_sale_reasons(rng, cases["pool"])
+    status = labels(RefundStatus, cases["status"])
+    ended = status.is_in([str(RefundStatus.SUCCESS), str(RefundStatus.CLOSED)]).to_numpy()
+    empty = pl.Series([None] * n, dtype=pl.String)
+    none_id = pl.Series([None] * n, dtype=pl.Int64)
+    return table_frame(schema.after_sales, {
+        "case_id": np.arange(1, n + 1), "order_no": nos.gather(cases["order"]),
+        "kind": labels(AfterSaleKind, cases["kind"]), "refund_status": status,
+        "reason": reason, "amount_fen": cases["amount"],
+        "created_at": moments(origin_s, cases["created"]),
+        "version": np.zeros(n, np.int64),
+        "updated_at": moments(origin_s, cases["updated"]),
+        "shipment_id": none_id, "refund_id": empty,
+        "owner": pl.Series(["售后小雅"] * n, dtype=pl.String),
+        "created_by": pl.Series(["system:import"] * n, dtype=pl.String),
+        "return_carrier": empty, "return_tracking_no": empty,
+        "received_at": moments(origin_s, cases["updated"], np.zeros(n, bool)),
+        "linked_shipment_id": none_id, "exception_id": none_id, "note": words,
+        "closed_at": moments(origin_s, cases["updated"], ended)})

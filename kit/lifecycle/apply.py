@@ -51,6 +51,9 @@ _ERRORS: dict[str, type[KitError]] = {
 }
 
 
+_LABELS = {("shipment", "stage"): "shipment_stage", ("exception", "state"): "exception_state"}
+
+
 @dataclass(frozen=True)
 class Change:
     """What one applied transition changed."""
@@ -80,7 +83,7 @@ class BulkResult:
 
 def label(entity: str, field: str, state: str) -> str:
     """A state's name for staff (shipment stages have their own names)."""
-    prefix = "shipment_stage" if (entity, field) == ("shipment", "stage") else field
+    prefix = _LABELS.get((entity, field), field)
     return t(f"{prefix}.{state}")
 
 

@@ -62,6 +62,23 @@ TRADE_STILL_SHIPPABLE = Guard("trade_still_shippable", _trade_still_shippable, _
 """A closed or already-shipped trade is not allocated, picked, packed or handed over again."""
 
 
+def kind_in(*kinds: str, labels: str) -> Guard:
+    """Only cases of these kinds (`kind` column) may take the change; `labels` is the message
+    section naming the kinds (after_sale_kind, exception_kind)."""
+    from kit.i18n import t
+
+    wanted = [str(k) for k in kinds]
+
+    def refusal() -> pl.Expr:
+        return (pl.when(~pl.col("kind").is_in(wanted)).then(pl.lit("guard.wrong_kind"))
+                .otherwise(pl.lit(None, dtype=pl.String)))
+
+    def params(row: Mapping[str, Any]) -> dict[str, Any]:
+        return {"kind": t(f"{labels}.{row['kind']}"), "kinds": "、".join(t(f"{labels}.{k}") for k in wanted)}
+
+    return Guard(f"kind_in_{'_'.join(wanted)}", refusal, params)
+
+
 Effect = Callable[[datetime], dict[str, pl.Expr]]
 
 

@@ -15,9 +15,19 @@ from kit.lifecycle.guards import (
     Guard,
     add_hold_reason,
     clear_hold_reasons,
+    kind_in,
     stamp,
 )
-from kit.models import RefundStatus, Role, ShipmentStage, Stage, TradeStatus
+from kit.models import (
+    AfterSaleKind,
+    ExceptionKind,
+    ExceptionState,
+    RefundStatus,
+    Role,
+    ShipmentStage,
+    Stage,
+    TradeStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -38,7 +48,12 @@ class Transition:
 
 P, A, W, L, S, SYS = (Role.PRESALE, Role.AFTERSALE, Role.WAREHOUSE, Role.LOGISTICS,
                       Role.SUPERVISOR, Role.SYSTEM)
-ST, TS, SS, RS = Stage, TradeStatus, ShipmentStage, RefundStatus
+ST, TS, SS, RS, XS = Stage, TradeStatus, ShipmentStage, RefundStatus, ExceptionState
+AK, XK = AfterSaleKind, ExceptionKind
+RETURNING_KINDS = kind_in(AK.RETURN, AK.EXCHANGE, AK.REPAIR, labels="after_sale_kind")
+MONEY_KINDS = kind_in(AK.REFUND, AK.RETURN, labels="after_sale_kind")
+GOODS_KINDS = kind_in(AK.EXCHANGE, AK.REPAIR, labels="after_sale_kind")
+OPEN_CASE = {XS.OPEN, XS.CLAIMED, XS.ANSWERED, XS.ADDRESS_CORRECTED, XS.RETURN_EXPECTED}
 PRE_SHIPMENT = {ST.NEW, ST.HELD, ST.APPROVED, ST.BACKORDERED, ST.ALLOCATED, ST.PICKING, ST.PACKED}
 OPEN_TRADE = {TS.WAIT_BUYER_PAY, TS.PAID_FORBID_CONSIGN, TS.WAIT_SELLER_SEND_GOODS,
               TS.SELLER_CONSIGNED_PART, TS.WAIT_BUYER_CONFIRM_GOODS, TS.TRADE_BUYER_SIGNED}
@@ -98,21 +113,46 @@ TRANSITIONS: tuple[Transition, ...] = (
     # presale staff cancel an order before it ships (S3), and with it its shipments
     _t("shipment", "cancel", "stage", {SS.ALLOCATED, SS.PICKING, SS.PACKED}, SS.CANCELLED,
        {P, W, L, A, S, SYS}, needs_reason=True),
-    # after-sale case (Taobao's refund codes)
+    # after-sale case (Taobao's refund codes; kit.aftersales). Refund only: agreed → refunded.
+    # Return, exchange, repair: agreed → the buyer sends the goods back → received and checked →
+    # refunded (return) or completed when the replacement or repaired item ships (exchange, repair).
     _t("after_sale", "agree_return", "refund_status", {RS.WAIT_SELLER_AGREE},
-       RS.WAIT_BUYER_RETURN_GOODS, {A, S}),
+       RS.WAIT_BUYER_RETURN_GOODS, {A, S, SYS}, guards=(RETURNING_KINDS,)),
     _t("after_sale", "goods_returned", "refund_status", {RS.WAIT_BUYER_RETURN_GOODS},
        RS.WAIT_SELLER_CONFIRM_GOODS, {A, W, S, SYS}),
     _t("after_sale", "refund", "refund_status",
-       {RS.WAIT_SELLER_AGREE, RS.WAIT_SELLER_CONFIRM_GOODS}, RS.SUCCESS, {A, S}),
+       {RS.WAIT_SELLER_AGREE, RS.WAIT_SELLER_CONFIRM_GOODS}, RS.SUCCESS, {A, S, SYS},
+       guards=(MONEY_KINDS,)),
+    _t("after_sale", "complete", "refund_status", {RS.WAIT_SELLER_CONFIRM_GOODS}, RS.SUCCESS,
+       {A, W, S, SYS}, guards=(GOODS_KINDS,)),
     _t("after_sale", "refuse", "refund_status",
-       {RS.WAIT_SELLER_AGREE, RS.WAIT_SELLER_CONFIRM_GOODS}, RS.SELLER_REFUSE_BUYER, {A, S},
+       {RS.WAIT_SELLER_AGREE, RS.WAIT_SELLER_CONFIRM_GOODS}, RS.SELLER_REFUSE_BUYER, {A, S, SYS},
        needs_reason=True),
     _t("after_sale", "reopen", "refund_status", {RS.SELLER_REFUSE_BUYER}, RS.WAIT_SELLER_AGREE,
        {A, S, SYS}),
-    _t("after_sale", "close", "refund_status",
+    _t("after_sale", "close_case", "refund_status",
        {RS.WAIT_SELLER_AGREE, RS.WAIT_BUYER_RETURN_GOODS, RS.WAIT_SELLER_CONFIRM_GOODS,
-        RS.SELLER_REFUSE_BUYER}, RS.CLOSED, {A, S, SYS}, needs_reason=True),
+        RS.SELLER_REFUSE_BUYER}, RS.CLOSED, {A, S, SYS}, needs_reason=True, effects=(stamp("closed_at"),)),
+    # delivery exception case (S21; kit.exceptions): lost or damaged → claim → the carrier's
+    # answer → reship or refund; wrong address → corrected → delivered (or reshipped); refused →
+    # the parcel comes back → restocked (or refunded)
+    _t("exception", "claim", "state", {XS.OPEN}, XS.CLAIMED, {A, L, S},
+       guards=(kind_in(XK.LOST, XK.DAMAGED, labels="exception_kind"),)),
+    _t("exception", "answer", "state", {XS.CLAIMED}, XS.ANSWERED, {A, L, S}),
+    _t("exception", "reship", "state", {XS.OPEN, XS.CLAIMED, XS.ANSWERED, XS.ADDRESS_CORRECTED},
+       XS.RESOLVED, {A, L, S},
+       guards=(kind_in(XK.LOST, XK.DAMAGED, XK.WRONG_ADDRESS, labels="exception_kind"),),
+       effects=(stamp("closed_at"),)),
+    _t("exception", "refund", "state", {XS.OPEN, XS.CLAIMED, XS.ANSWERED, XS.RETURN_EXPECTED},
+       XS.RESOLVED, {A, S}, effects=(stamp("closed_at"),)),
+    _t("exception", "correct_address", "state", {XS.OPEN}, XS.ADDRESS_CORRECTED, {P, A, L, S},
+       guards=(kind_in(XK.WRONG_ADDRESS, labels="exception_kind"),)),
+    _t("exception", "resolve", "state", {XS.ADDRESS_CORRECTED, XS.ANSWERED}, XS.RESOLVED, {A, L, S, SYS},
+       effects=(stamp("closed_at"),)),
+    _t("exception", "receive_return", "state", {XS.RETURN_EXPECTED}, XS.RESOLVED, {A, W, S},
+       guards=(kind_in(XK.REFUSED, labels="exception_kind"),), effects=(stamp("closed_at"),)),
+    _t("exception", "close_case", "state", OPEN_CASE, XS.CLOSED, {A, L, S}, needs_reason=True,
+       effects=(stamp("closed_at"),)),
 )
 
 _BY_KEY: dict[tuple[str, str], Transition] = {(t.entity, t.action): t for t in TRANSITIONS}

@@ -136,3 +136,37 @@ class AfterSaleKind(_Labelled):
     RETURN = "return"
     EXCHANGE = "exchange"
     REPAIR = "repair"
+
+
+class AfterSaleReason(_Labelled):
+    """Why the buyer asks (S2, S3, S21, S24d)."""
+
+    LATE_SHIPMENT = "late_shipment"  # S2: the seller did not ship in time
+    QUALITY = "quality"
+    WRONG_ITEM = "wrong_item"
+    DAMAGED = "damaged"
+    NOT_AS_DESCRIBED = "not_as_described"
+    REFUSED_DELIVERY = "refused_delivery"  # S3: the buyer refused the parcel
+    LOST = "lost"  # S21: the carrier lost the parcel
+    CHANGED_MIND = "changed_mind"  # 七天无理由
+
+
+class ExceptionKind(_Labelled):
+    """A delivery problem that needs a person (S21)."""
+
+    LOST = "lost"
+    DAMAGED = "damaged"
+    WRONG_ADDRESS = "wrong_address"
+    REFUSED = "refused"
+
+
+class ExceptionState(_Labelled):
+    """Where a delivery exception case stands (kit.lifecycle's table has its changes)."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"  # a claim is filed with the carrier (lost, damaged)
+    ANSWERED = "answered"  # the carrier answered the claim
+    ADDRESS_CORRECTED = "address_corrected"  # the buyer's right address is recorded (wrong address)
+    RETURN_EXPECTED = "return_expected"  # the parcel is coming back (refused)
+    RESOLVED = "resolved"  # reshipped, refunded, delivered at last, or restocked
+    CLOSED = "closed"  # closed without a resolution, with the reason

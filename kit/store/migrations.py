@@ -89,6 +89,26 @@ def _v6_pick_pack_ship(conn: sa.Connection) -> None:
         table.create(conn)
 
 
+def _v8_after_sales(conn: sa.Connection) -> None:
+    """After-sale case columns (parcel, platform refund number, owner, return parcel, linked
+    outbound parcel), shipment links (reship, exchange), and the after-sale lines, delivery
+    exception and damaged goods tables (created from kit.store.schema as it stands: a later
+    change to one of them must freeze this version's definition here first)."""
+    for name, type_ in (
+        ("shipment_id", sa.BigInteger()), ("refund_id", sa.Text()), ("owner", sa.Text()),
+        ("created_by", sa.Text()), ("return_carrier", sa.Text()), ("return_tracking_no", sa.Text()),
+        ("received_at", sa.DateTime()), ("linked_shipment_id", sa.BigInteger()),
+        ("exception_id", sa.BigInteger()), ("note", sa.Text()), ("closed_at", sa.DateTime()),
+    ):
+        add_column(conn, "after_sales", name, type_)
+    conn.exec_driver_sql("CREATE INDEX ix_after_sales_refund_id ON after_sales (refund_id)")
+    conn.exec_driver_sql("CREATE INDEX ix_after_sales_refund_status ON after_sales (refund_status)")
+    add_column(conn, "shipments", "replaces_shipment_id", sa.BigInteger())
+    add_column(conn, "shipments", "after_sale_id", sa.BigInteger())
+    for table in (schema.after_sale_lines, schema.exception_cases, schema.damaged_goods):
+        table.create(conn)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         1,
@@ -129,6 +149,12 @@ MIGRATIONS: list[Migration] = [
         lambda conn: conn.exec_driver_sql(
             "CREATE INDEX ix_tracking_events_number ON tracking_events (tracking_no, at)"
         ),
+    ),
+    Migration(
+        8,
+        "after-sales and delivery exceptions: after-sale lines and case columns, exception cases, "
+        "damaged goods, shipments linked to the parcel they replace or the case they serve",
+        _v8_after_sales,
     ),
 ]
 

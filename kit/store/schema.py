@@ -191,6 +191,10 @@ shipments = sa.Table(
     sa.Column("handed_over_by", Text),
     sa.Index("ix_shipments_wave_id", "wave_id"),
     sa.Index("ix_shipments_stage", "stage"),
+    # v8: a parcel sent again for a lost or damaged one (kit.exceptions), or the outbound parcel
+    # of an exchange or repair (kit.aftersales)
+    sa.Column("replaces_shipment_id", BigInt),
+    sa.Column("after_sale_id", BigInt),
 )
 
 parcels = sa.Table(
@@ -245,6 +249,20 @@ after_sales = sa.Table(
     sa.Column("version", Int, nullable=False, server_default="0"),
     sa.Column("updated_at", Time, nullable=False),
     sa.Index("ix_after_sales_order_no", "order_no"),
+    # v8: after-sales (kit.aftersales)
+    sa.Column("shipment_id", BigInt),  # the parcel the case is about, when it is about one
+    sa.Column("refund_id", Text),  # the platform's refund number (退款编号), when it has one
+    sa.Column("owner", Text),  # who holds the case
+    sa.Column("created_by", Text),
+    sa.Column("return_carrier", Text),  # the buyer's parcel back to us
+    sa.Column("return_tracking_no", Text),
+    sa.Column("received_at", Time),  # the returned goods arrived and were checked
+    sa.Column("linked_shipment_id", BigInt),  # the outbound parcel of an exchange or repair
+    sa.Column("exception_id", BigInt),  # the delivery exception it resolves (kit.exceptions)
+    sa.Column("note", Text),
+    sa.Column("closed_at", Time),
+    sa.Index("ix_after_sales_refund_id", "refund_id"),
+    sa.Index("ix_after_sales_refund_status", "refund_status"),
 )
 
 audit = sa.Table(
@@ -457,9 +475,76 @@ pack_register = sa.Table(
     sa.Index("ix_pack_register_shipment_id", "shipment_id"),
 )
 
+# --- v8: after-sales lines, delivery exceptions, damaged goods ------------------------------
+
+after_sale_lines = sa.Table(
+    "after_sale_lines",  # what an after-sale case returns, exchanges or repairs
+    metadata,
+    sa.Column("case_id", BigInt, sa.ForeignKey("after_sales.case_id"), primary_key=True),
+    sa.Column("line_no", Int, primary_key=True, autoincrement=False),  # the order line
+    sa.Column("sku", Text, nullable=False),
+    sa.Column("quantity", Int, nullable=False),
+    sa.Column("new_sku", Text),  # an exchange: what the buyer gets instead (default: the same SKU)
+    sa.Column("received_good", Int, nullable=False, server_default="0"),  # back on the shelf
+    sa.Column("received_damaged", Int, nullable=False, server_default="0"),  # into damaged goods
+    sa.CheckConstraint("quantity > 0", name="ck_after_sale_line_quantity_positive"),
+    sa.CheckConstraint(
+        "received_good >= 0 AND received_damaged >= 0 AND received_good + received_damaged <= quantity",
+        name="ck_after_sale_line_received_within_quantity",
+    ),
+)
+
+exception_cases = sa.Table(
+    "exception_cases",  # S21: one case per delivery problem (lost, damaged, wrong address, refused)
+    metadata,
+    _id("case_id"),
+    sa.Column("shipment_id", BigInt, sa.ForeignKey("shipments.shipment_id"), nullable=False),
+    sa.Column("order_no", Text, nullable=False),
+    sa.Column("kind", Text, nullable=False),  # lost, damaged, wrong_address, refused
+    sa.Column("state", Text, nullable=False),  # kit.models.ExceptionState
+    sa.Column("owner", Text),  # who holds the case
+    sa.Column("opened_by", Text, nullable=False),
+    sa.Column("opened_at", Time, nullable=False),
+    sa.Column("description", Text),  # what was found (from the alert, the buyer, the courier)
+    sa.Column("claim_fen", BigInt, nullable=False, server_default="0"),  # claimed from the carrier
+    sa.Column("evidence", Text),  # photos, the courier's note … (where they are kept)
+    sa.Column("carrier_answer", Text),
+    sa.Column("compensation_fen", BigInt, nullable=False, server_default="0"),  # what the carrier pays
+    sa.Column("resolution", Text),  # reship, refund, delivered, restocked, or the close reason
+    sa.Column("new_shipment_id", BigInt),  # the parcel sent again
+    sa.Column("after_sale_id", BigInt),  # the refund that settled it
+    sa.Column("address_before", Text),  # JSON: the receiver as the parcel was labelled
+    sa.Column("address_after", Text),  # JSON: the corrected receiver from the buyer
+    sa.Column("task", Text),  # what a person must still do (tell the carrier by phone …)
+    sa.Column("version", Int, nullable=False, server_default="0"),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Column("closed_at", Time),
+    sa.Index("ix_exception_cases_state", "state"),
+    sa.Index("ix_exception_cases_shipment_id", "shipment_id"),
+    sa.Index("ix_exception_cases_order_no", "order_no"),
+)
+
+damaged_goods = sa.Table(
+    "damaged_goods",  # returned goods not fit to sell: kept apart from the stock levels
+    metadata,
+    _id("entry_id"),
+    sa.Column("warehouse_code", Text, nullable=False),
+    sa.Column("sku", Text, nullable=False),
+    sa.Column("quantity", Int, nullable=False),
+    sa.Column("order_no", Text),
+    sa.Column("shipment_id", BigInt),
+    sa.Column("source", Text, nullable=False),  # after_sale:ID or exception:ID
+    sa.Column("reason", Text),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("actor", Text, nullable=False),
+    sa.CheckConstraint("quantity > 0", name="ck_damaged_goods_quantity_positive"),
+    sa.Index("ix_damaged_goods_item", "warehouse_code", "sku"),
+)
+
 # What an entity of the lifecycle is stored in, and its key column.
 ENTITY_TABLES: dict[str, tuple[sa.Table, str]] = {
     "order": (orders, "order_no"),
     "shipment": (shipments, "shipment_id"),
     "after_sale": (after_sales, "case_id"),
+    "exception": (exception_cases, "case_id"),
 }
