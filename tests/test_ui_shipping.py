@@ -343,6 +343,23 @@ def test_confirm_only_the_selected_parcels_S9(shop: Shop) -> None:
     assert [r[0] for r in batch_rows(desk)[1:]] == [order_no(1)]
 
 
+def test_after_a_confirmation_the_lists_and_tiles_equal_a_fresh_read_S9(shop: Shop) -> None:
+    """The desk moves the confirmed parcels from the awaiting list to today's confirmed list in place
+    (no second read of the lists): what it then shows equals what a fresh desk reads."""
+    desk = desk_for(shop)
+    ids = hand_over_all(desk, shop)
+    desk.model.tables["awaiting"].select([str(ids[0]), str(ids[2])])
+    assert desk.model.confirm() is True
+
+    fresh = desk_for(shop)
+    for view in ("awaiting", "confirmed"):
+        shown, read = desk.model.tables[view].frame, fresh.model.tables[view].frame
+        assert shown.columns == read.columns
+        assert shown.sort("shipment_id").rows() == read.sort("shipment_id").rows(), view
+    assert desk.model.counts == fresh.model.counts
+    assert desk.model.counts["awaiting"] == 2 and desk.model.counts["confirmed"] == 2
+
+
 def test_today_s_batch_file_holds_every_parcel_confirmed_today_S9(shop: Shop) -> None:
     """Two confirmations, then the header's download button: one file with both."""
     desk = desk_for(shop)

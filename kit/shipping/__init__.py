@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import polars as pl
+import sqlalchemy as sa
 
 from kit.deadlines.lists import confirm_deadline
 from kit.shipping.confirm import (
@@ -29,7 +30,9 @@ from kit.shipping.confirm import (
 )
 from kit.shipping.handover import HANDOVER_COLUMNS, assign_numbers, check_sender, hand_over, requests_frame
 from kit.shipping.unshipped import UNSHIPPED_COLUMNS, call_list, record_reason, unshipped
+from kit.permissions import require
 from kit.shop import Shop
+from kit.store import schema
 
 __all__ = [
     "BATCH_HEADER",
@@ -45,6 +48,7 @@ __all__ = [
     "confirmed_in",
     "confirmed_rows",
     "hand_over",
+    "in_stage",
     "record_reason",
     "requests_frame",
     "unshipped",
@@ -58,3 +62,11 @@ def awaiting_confirmation(
     """S9: shipments handed over and not yet confirmed on the platform, with the 21:00 deadline
     of their hand-over day (confirm_by) and whether it has passed (late)."""
     return confirm_deadline(shop, day, now)
+
+
+def in_stage(shop: Shop, stage: str) -> int:
+    """How many shipments are in `stage` now (one COUNT over the stage index)."""
+    require(shop.actor, "read")
+    sh = schema.shipments
+    with shop.store.read() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).where(sh.c.stage == str(stage))).scalar_one())

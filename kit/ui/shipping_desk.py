@@ -176,7 +176,7 @@ class ShippingDeskModel(DeskModel):
         sender check and the countdown."""
         shop = self.require_shop()
         moment = clock.now()
-        wanted = set(views) if views and self.read_at is not None else set(VIEWS)
+        wanted = set(views) if views and self.read_at is not None else {*VIEWS, "packed"}
         try:
             shipping.check_sender(shop.config)
             self.sender_problem = ""
@@ -201,15 +201,20 @@ class ShippingDeskModel(DeskModel):
         self.deadline = moment.replace(hour=cut.hour, minute=cut.minute, second=0, microsecond=0)
         self.minutes_left = int((self.deadline - moment).total_seconds() // 60)
         frames = {view: self.tables[view].frame for view in VIEWS}
+        packed = shipping.in_stage(shop, ShipmentStage.PACKED) if "packed" in wanted or not self.counts else None
+        self._count(frames, packed)
+        return True
+
+    def _count(self, frames: dict[str, pl.DataFrame], packed: int | None = None) -> None:
+        """The tiles from the lists as they stand (packed: counted anew when given)."""
         self.counts = {
-            "packed": int(shop.status().get("shipments", {}).get(str(ShipmentStage.PACKED), 0)),
+            "packed": packed if packed is not None else int((self.counts or {}).get("packed", 0)),
             "awaiting": frames["awaiting"].height,
             "late": int(frames["awaiting"]["late"].sum()),
             "unshipped": frames["unshipped"].height,
             "no_reason": frames["unshipped"]["reason"].null_count(),
             "confirmed": frames["confirmed"].height,
         }
-        return True
 
     # --- hand-over (S8, S24c, S26b) ---------------------------------------------------------
 
@@ -232,7 +237,7 @@ class ShippingDeskModel(DeskModel):
             said = t("shipping_desk.handed", number=row["tracking_no"].strip().upper(),
                      shipment_id=result["handed_over"][0])
             self._log(text, True, said)
-            self._read("awaiting", "unshipped", "calls")
+            self._read("awaiting", "unshipped", "calls", "packed")
             self.show_info(said)
             return True
         message = result["refused"][0][1] if result["refused"] else t("shipping.no_key")
@@ -264,10 +269,14 @@ class ShippingDeskModel(DeskModel):
         shop = self.require_shop()
         done = shipping.confirm(shop, ids)
         refused = done["refused"]
-        if done["confirmed"] and self.role in ACTIONS["export_confirmation"]:
-            self._make_batch(shipping.confirmed_in(shop, done["batch_id"]),
-                             t("shipping_desk.batch_of", batch_id=done["batch_id"]))
-        self._read("awaiting", "confirmed")
+        if done["confirmed"]:
+            rows = shipping.confirmed_in(shop, done["batch_id"])
+            if self.role in ACTIONS["export_confirmation"]:
+                self._make_batch(rows, t("shipping_desk.batch_of", batch_id=done["batch_id"]))
+        if refused:  # someone else may have confirmed some meanwhile: read the lists again
+            self._read("awaiting", "confirmed")
+        else:
+            self._moved(rows)
         if not done["confirmed"]:
             raise Refused("shipping_desk.none_confirmed", count=len(refused),
                           reasons=" ".join(m for _, m in refused[:3]))
@@ -278,6 +287,20 @@ class ShippingDeskModel(DeskModel):
                             reasons=" ".join(m for _, m in refused[:3]))
         self.show_info(text)
         return not refused
+
+    def _moved(self, rows: pl.DataFrame) -> None:
+        """The confirmed shipments (`rows` of their batch) leave the awaiting list and join today's
+        confirmed list in place: the lists are not read again after a confirmation that took every
+        parcel asked for (the desk benchmark's bulk action)."""
+        names = shipping.carrier_names(self.require_shop().config)
+        awaiting, confirmed = self.tables["awaiting"], self.tables["confirmed"]
+        gone = rows["shipment_id"].cast(pl.Int64)
+        awaiting.frame = awaiting.frame.filter(~pl.col("shipment_id").cast(pl.Int64).is_in(gone.implode()))
+        added = rows.with_columns(pl.col("carrier_code").replace_strict(
+            names, default=pl.col("carrier_code"), return_dtype=pl.String).alias("carrier"))
+        confirmed.frame = pl.concat([confirmed.frame, added.select(confirmed.frame.columns)],
+                                    how="vertical_relaxed").sort("order_no", "shipment_id")
+        self._count({view: self.tables[view].frame for view in VIEWS})
 
     def download_today(self) -> bool:
         """Make the platform's batch file of every shipment confirmed today, for download."""
