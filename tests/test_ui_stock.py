@@ -413,7 +413,7 @@ def test_analyst_reads_but_sees_no_action(allocated: Shop) -> None:
     """An analyst sees the lists and may export; no allocate or notify button, no receipt form."""
     desk = desk_for(allocated, "分析师")
 
-    assert desk.model.allowed == []
+    assert desk.model.allowed == ["read"]
     assert not visible(desk.allocate_button) and not visible(desk.notify_button)
     assert desk.receive_form.layout.display == "none"
     assert visible(desk.export_button) and visible(desk.refresh_button)
@@ -442,7 +442,7 @@ def test_warehouse_staff_allocate_and_receive_but_do_not_notify(allocated: Shop)
     """The warehouse runs allocation and records receipts; telling buyers is customer service's."""
     desk = desk_for(allocated, "仓管老周")
 
-    assert desk.model.allowed == ["run_allocation", "receive_stock"]
+    assert desk.model.allowed == ["run_allocation", "receive_stock", "read"]
     assert visible(desk.allocate_button) and visible(desk.receive_form)
     assert not visible(desk.notify_button)
     assert desk.model.notify() is False
@@ -455,7 +455,7 @@ def test_pre_sales_notify_but_neither_allocate_nor_receive_S20(allocated: Shop) 
     """Pre-sales queue the buyers' notices; allocation and receipts are not theirs."""
     desk = desk_for(allocated, "客服小美")
 
-    assert desk.model.allowed == ["notify_buyers"]
+    assert desk.model.allowed == ["notify_buyers", "read"]
     assert visible(desk.notify_button)
     assert not visible(desk.allocate_button) and not visible(desk.receive_form)
     assert desk.model.notify() is True and desk.kpis.tiles["notices"].number == 3
@@ -465,7 +465,7 @@ def test_supervisor_sees_every_action(shop: Shop) -> None:
     """The supervisor may allocate, notify and receive: all of it is offered."""
     desk = desk_for(shop)
 
-    assert desk.model.allowed == ["run_allocation", "notify_buyers", "receive_stock"]
+    assert desk.model.allowed == ["run_allocation", "notify_buyers", "receive_stock", "read"]
     assert all(visible(w) for w in (desk.allocate_button, desk.notify_button, desk.receive_form))
 
 
@@ -563,4 +563,5 @@ def test_desk_without_a_database_explains_in_words(tmp_path: Path, monkeypatch: 
     assert "不存在" in desk.message.value
     assert set(tiles(desk).values()) == {None}
     assert desk.model.allowed == [] and not visible(desk.allocate_button)
+    assert not visible(desk.export_button)  # nothing to export from a shop that did not open
     assert all(desk.model.tables[v].total == 0 for v in VIEWS)

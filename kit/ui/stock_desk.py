@@ -114,7 +114,8 @@ class StockDeskModel(DeskModel):
         self._allow()
 
     def _may(self, role: Role) -> list[str]:
-        return [a for a in ("run_allocation", "notify_buyers", "receive_stock") if role in ACTIONS[a]]
+        # "read": the shortage workbook, for everyone with a role (not on a page refused to its visitor)
+        return [a for a in ("run_allocation", "notify_buyers", "receive_stock", "read") if role in ACTIONS[a]]
 
     # --- reading ---------------------------------------------------------------------------
 

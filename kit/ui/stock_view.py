@@ -85,6 +85,7 @@ class StockDesk(DeskPage):
         show(self.allocate_button, "run_allocation" in allowed)
         show(self.notify_button, "notify_buyers" in allowed)
         show(self.receive_form, "receive_stock" in allowed)
+        show(self.export_button, "read" in allowed)
         self.header.show(self.model.shop)
 
     def _show_warehouses(self, _change: object = None) -> None:
