@@ -68,7 +68,12 @@ def _allocated(
         .where(
             sh.c.stage == str(ShipmentStage.ALLOCATED),
             sh.c.wave_id.is_(None),
-            o.c.stage.in_([str(Stage.ALLOCATED), str(Stage.PICKING)]),
+            sa.or_(
+                o.c.stage.in_([str(Stage.ALLOCATED), str(Stage.PICKING)]),
+                # a parcel sent again (kit.shipping.linked) of an order already shipped
+                sh.c.replaces_shipment_id.is_not(None),
+                sh.c.after_sale_id.is_not(None),
+            ),
         )
     )
     if warehouse:

@@ -170,17 +170,23 @@ def shipment_status(numbers: pl.DataFrame, stats: pl.DataFrame) -> pl.DataFrame:
 
 
 def order_parcels(conn: sa.Connection, order_nos: list[str]) -> pl.DataFrame:
-    """Every parcel of these orders' live shipments (not cancelled; `none` carrier left out):
+    """Every parcel of these orders' live shipments (not cancelled; `none` carrier left out; a
+    shipment that a live one sent again replaces left out too, kit.exceptions' reship):
     order_no, shipment_id, carrier_code, tracking_no (null: a shipment without a number),
     status (from the events, else the shipment's tracking_status), delivered_at."""
     sh = schema.shipments
-    shipments = read_by_keys(
+    live = read_by_keys(
         conn,
         sh,
-        ["shipment_id", "order_no", "carrier_code", "tracking_no", "stage", "tracking_status"],
+        ["shipment_id", "order_no", "carrier_code", "tracking_no", "stage", "tracking_status",
+         "replaces_shipment_id"],
         "order_no",
         order_nos,
-    ).filter((pl.col("stage") != str(ShipmentStage.CANCELLED)) & (pl.col("carrier_code") != NO_PARCEL))
+    ).filter(pl.col("stage") != str(ShipmentStage.CANCELLED))
+    replaced = live["replaces_shipment_id"].cast(pl.Int64).drop_nulls().implode()
+    shipments = live.filter(
+        (pl.col("carrier_code") != NO_PARCEL) & ~pl.col("shipment_id").is_in(replaced)
+    ).drop("replaces_shipment_id")
     numbers = shipment_numbers(conn, shipments)
     stats = number_status(read_events(conn, numbers["tracking_no"].to_list()))
     several = numbers.group_by("shipment_id").agg(pl.len().alias("_n"))
