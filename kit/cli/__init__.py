@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from kit.cli.aftersales import aftersale, refund
 from kit.cli.carriers import carriers
 from kit.cli.core import demo, init, serve, status
 from kit.cli.deadlines import deadlines
+from kit.cli.exceptions import exception_
 from kit.cli.fulfil import pack, pick, print_, ship
 from kit.cli.intake import import_
 from kit.cli.review import reconcile, review
@@ -27,7 +29,7 @@ def cli(lang: str | None) -> None:
 
 
 for command in (init, demo, status, import_, review, reconcile, deadlines, stock, allocate, shortages, outbox,
-                pick, pack, print_, ship, track, carriers, serve):
+                pick, pack, print_, ship, track, exception_, refund, aftersale, carriers, serve):
     cli.add_command(command)
 
 
