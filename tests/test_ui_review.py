@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 import pytest
 from orders_factory import make_orders, order_no
+from ui_support import visible
 
 import kit
 from kit import lifecycle, review
@@ -56,10 +57,6 @@ def classes(widget: object) -> set[str]:
     """The CSS classes of a widget."""
     return set(widget._dom_classes)  # type: ignore[attr-defined]
 
-
-def visible(widget: Any) -> bool:
-    """Whether a widget is shown (not display: none)."""
-    return widget.layout.display != "none"
 
 
 def test_held_list_shows_every_reason_in_words(shop: Shop) -> None:

@@ -24,6 +24,7 @@ import pytest
 import sqlalchemy as sa
 from nbclient import NotebookClient
 from orders_factory import PRODUCTS, make_orders, order_no
+from ui_support import header_px, visible
 
 import kit
 from kit import allocation, carriers, outbox, packing, picking, shipping, stock
@@ -131,10 +132,6 @@ def classes(widget: Any) -> set[str]:
     """The CSS classes of a widget."""
     return set(widget._dom_classes)
 
-
-def visible(widget: Any) -> bool:
-    """Whether a widget is shown (not display: none)."""
-    return widget.layout.display != "none"
 
 
 def batch_rows(desk: ShippingDesk) -> list[list[str]]:
@@ -557,10 +554,6 @@ def test_supervisor_sees_every_action(shop: Shop) -> None:
 
 # --- the page --------------------------------------------------------------------------------
 
-
-def header_px(label: str) -> int:
-    """About how wide a grid header draws its label (see test_ui_stock)."""
-    return sum(13 if ord(c) > 0x2E80 else 7 for c in label) + 30
 
 
 def test_every_header_fits_its_column(shop: Shop) -> None:

@@ -18,6 +18,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 from orders_factory import PRODUCTS, make_orders, order_no
+from ui_support import header_px, visible
 
 import kit
 from kit import allocation, outbox, stock
@@ -98,10 +99,6 @@ def classes(widget: object) -> set[str]:
     """The CSS classes of a widget."""
     return set(widget._dom_classes)  # type: ignore[attr-defined]
 
-
-def visible(widget: Any) -> bool:
-    """Whether a widget is shown (not display: none)."""
-    return widget.layout.display != "none"
 
 
 def stock_rows(shop: Shop) -> dict[str, list[tuple[Any, ...]]]:
@@ -489,11 +486,6 @@ def test_the_view_switch_shows_exactly_one_table(allocated: Shop) -> None:
     assert [v for v, table_ in desk.tables.items() if visible(table_)] == ["waiting"]
     assert [label for label, _ in desk.switch.options] == [t(f"stock_desk.view_{v}") for v in VIEWS]
 
-
-def header_px(label: str) -> int:
-    """About how wide a grid header draws its label: 13 px a CJK character, 7 px other ones,
-    and 30 px for the padding and the header's filter icon."""
-    return sum(13 if ord(c) > 0x2E80 else 7 for c in label) + 30
 
 
 def test_every_header_fits_its_column(shop: Shop) -> None:

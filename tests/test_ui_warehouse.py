@@ -37,6 +37,7 @@ from fulfil_fixtures import (
     config,
     copy_of,
 )
+from ui_support import visible
 
 import kit
 from kit.errors import BadInput, NeedsConfirmation, PermissionDenied, Refused
@@ -83,11 +84,6 @@ def waved(shop: kit.Shop) -> WarehouseDesk:
     desk = desk_for(shop)
     assert desk.model.form_waves() is True
     return desk
-
-
-def visible(widget: Any) -> bool:
-    """Whether a widget is shown (not display: none)."""
-    return widget.layout.display != "none"
 
 
 def classes(widget: Any) -> set[str]:

@@ -19,6 +19,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from kit.deadlines.lists import confirm_deadline
+from kit.permissions import require
 from kit.shipping.confirm import (
     BATCH_HEADER,
     batch_file,
@@ -30,7 +31,6 @@ from kit.shipping.confirm import (
 )
 from kit.shipping.handover import HANDOVER_COLUMNS, assign_numbers, check_sender, hand_over, requests_frame
 from kit.shipping.unshipped import UNSHIPPED_COLUMNS, call_list, record_reason, unshipped
-from kit.permissions import require
 from kit.shop import Shop
 from kit.store import schema
 

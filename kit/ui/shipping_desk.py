@@ -201,7 +201,8 @@ class ShippingDeskModel(DeskModel):
         self.deadline = moment.replace(hour=cut.hour, minute=cut.minute, second=0, microsecond=0)
         self.minutes_left = int((self.deadline - moment).total_seconds() // 60)
         frames = {view: self.tables[view].frame for view in VIEWS}
-        packed = shipping.in_stage(shop, ShipmentStage.PACKED) if "packed" in wanted or not self.counts else None
+        recount = "packed" in wanted or not self.counts
+        packed = shipping.in_stage(shop, ShipmentStage.PACKED) if recount else None
         self._count(frames, packed)
         return True
 
