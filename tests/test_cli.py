@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 from orders_factory import make_orders
 
 import kit
+from kit import exceptions, tracking
 from kit.cli import cli
 from kit.models import Stage, TradeStatus
 
@@ -135,6 +137,12 @@ def test_demo_json_seeds_once_and_reports_counts(sqlite_url):
     assert first["created"] is True and second["created"] is False
     assert first["orders"] == second["orders"] == 400
     assert sum(first["status"]["stage"].values()) == 400
+    # S21: the parcels reported lost, damaged or refused have their exception cases, opened once
+    with kit.connect(sqlite_url, actor="店长") as shop:
+        cases = exceptions.cases(shop)
+        alerts = tracking.alerts(shop).filter(pl.col("kind").is_in(["lost", "damaged", "refused"]))
+    assert first["exception_cases"] == cases.height == alerts["shipment_id"].n_unique()
+    assert "exception_cases" not in second
 
 
 def test_demo_fresh_starts_an_sqlite_file_over(sqlite_url):

@@ -105,10 +105,17 @@ def demo(db: str | None, as_json: bool, config_path: str | None, actor: str | No
             with progress_bar(SEED_STEPS, t("cli.demo_working", orders=n_orders), as_json) as bar:
                 batch_id = seed(shop.as_system("demo"), orders=n_orders, seed=seed_value,
                                 today=day, progress=bar.update)
+            # the parcels the carriers report lost, damaged or refused get their exception cases,
+            # as the tracking job opens them (S21): the exceptions desk has work to show
+            from kit.exceptions import open_from_alerts
+
+            cases = open_from_alerts(shop.as_system("tracking"), notify=False)["opened"]
             created = True
         status = shop.status()
         result = {"ok": True, "database": shop.store.shown_url, "batch_id": batch_id,
                   "created": created, "orders": status["orders"], "status": status}
+        if created:
+            result["exception_cases"] = cases
     if as_json:
         emit_json(result)
     else:
