@@ -352,6 +352,16 @@ def test_after_sale_cases(demo):
     assert cases.filter(C("paid_fen") == 0, C("amount_fen") > 0).height == 0
     assert cases.filter((C("updated_at") < C("created_at_right")) | (C("updated_at") > SEEN)).height == 0
     assert cases["case_id"].is_unique().all()
+    # S24d: refund only never waits for goods; the other kinds name the units that were shipped
+    assert cases.filter(C("kind") == "refund", C("refund_status") == "WAIT_SELLER_CONFIRM_GOODS").height == 0
+    goods = cases.filter(C("kind") != "refund")
+    lines = demo.after_sale_lines
+    assert set(lines["case_id"]) <= set(goods["case_id"])
+    assert lines.filter(C("quantity") <= 0).height == 0
+    shipped = demo.shipment_lines.group_by("order_no", "line_no").agg(C("quantity").sum().alias("sent"))
+    joined = lines.join(cases.select("case_id", "order_no"), on="case_id").join(
+        shipped, on=["order_no", "line_no"])
+    assert joined.height == lines.height and joined.filter(C("quantity") > C("sent")).height == 0
 
 
 def test_the_team(demo):

@@ -395,7 +395,9 @@ def test_the_view_switch_shows_exactly_one_table(shop: kit.Shop) -> None:
 def test_every_header_fits_its_column(shop: kit.Shop) -> None:
     """No Chinese header is cut off in the grid: each column is as wide as its label."""
     model = desk_for(shop).model
-    narrow = [(v, c.label, c.width) for v in VIEWS for c in model.tables[v].columns if c.width < header_px(c.label)]
+    narrow = [
+        (v, c.label, c.width) for v in VIEWS for c in model.tables[v].columns if c.width < header_px(c.label)
+    ]
     assert narrow == []
 
 

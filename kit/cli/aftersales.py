@@ -106,7 +106,7 @@ def _row(r: dict[str, Any]) -> str:
         case_id=r["case_id"],
         order_no=r["order_no"],
         kind=pad(r["kind_label"], 8),
-        status=pad(r["status_label"], 28),
+        status=pad(r["status_label"], 30),
         amount=yuan(r["amount_fen"]),
         reason=r["reason_label"],
         refund_id=r["refund_id"] or "-",

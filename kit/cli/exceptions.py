@@ -40,7 +40,7 @@ def _row_line(r: dict[str, Any]) -> str:
         case_id=pad(str(r["case_id"]), 8),
         kind=pad(r["kind_label"], 10),
         state=pad(r["state_label"], 14),
-        order_no=pad(r["order_no"], 18),
+        order_no=pad(r["order_no"], 22),
         tracking_no=pad(r["tracking_no"] or "-", 20),
         owner=pad(r["owner"] or "-", 12),
         age=pad(f"{r['age_hours']:.1f}", 10),

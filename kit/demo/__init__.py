@@ -68,9 +68,11 @@ def seed(shop: Shop, orders: int = 3000, seed: int = 20261130, today: date | Non
         step(1)
         # Ids continue after any already used (none, in a database without orders).
         offsets = {name: _max_id(conn, name, key) for name, key in _IDS.items()}
-        offsets |= {"parcels": offsets["shipments"], "shipment_lines": offsets["shipments"]}
-        for name in ("shipments", "parcels", "shipment_lines", "tracking_events", "after_sales"):
-            key = _IDS.get(name, "shipment_id")
+        offsets |= {"parcels": offsets["shipments"], "shipment_lines": offsets["shipments"],
+                    "after_sale_lines": offsets["after_sales"]}
+        for name in ("shipments", "parcels", "shipment_lines", "tracking_events", "after_sales",
+                     "after_sale_lines"):
+            key = "case_id" if name == "after_sale_lines" else _IDS.get(name, "shipment_id")
             frame = demo.tables()[name].with_columns(pl.col(key) + offsets[name])
             for chunk in frame.iter_slices(CHUNK_ROWS):  # bounded memory for a million orders
                 insert_frame(conn, schema.metadata.tables[name], chunk)

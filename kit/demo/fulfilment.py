@@ -126,7 +126,7 @@ def after_sales(rng: np.random.Generator, o: dict[str, np.ndarray], now: int) ->
         (o["cancel"] & online, 0, 3, 0, payable, o["closed_at"], refunded),
         (o["return_closed"], 1, 3, 2, payable, delivered + between(rng, DAY // 5, 1.5 * DAY, n),
          delivered + between(rng, 1.6 * DAY, 4 * DAY, n)),
-        (done & online & (family == REFUSED), 0, np.where(back, 3, 2), 5, payable,
+        (done & online & (family == REFUSED), 1, np.where(back, 3, 2), 5, payable,
          later(delivered, rng.uniform(0, 0.3, n)), np.where(back, o["ev_RTD"], delivered)),
         (done & online & (family == LOST), 0, 0, 6, payable, later(o["ev_LOST"], rng.uniform(0, 0.5, n)),
          None),
@@ -234,3 +234,27 @@ def _after_sales_frame(rng: np.random.Generator, cases: dict[str, np.ndarray], n
         "received_at": moments(origin_s, cases["updated"], np.zeros(n, bool)),
         "linked_shipment_id": none_id, "exception_id": none_id, "note": words,
         "closed_at": moments(origin_s, cases["updated"], ended)})
+
+
+def after_sale_lines(
+    cases: pl.DataFrame, shipments: pl.DataFrame, shipment_lines: pl.DataFrame
+) -> pl.DataFrame:
+    """The lines of the return, exchange and repair cases: every unit of the order that was handed
+    to the courier (a refund-only case has none)."""
+    sent = shipments.filter(pl.col("stage").is_in(["handed_over", "confirmed"]))["shipment_id"]
+    shipped = (
+        shipment_lines.filter(pl.col("shipment_id").is_in(sent.implode()))
+        .group_by("order_no", "line_no")
+        .agg(pl.col("sku").first(), pl.col("quantity").sum())
+    )
+    rows = (
+        cases.filter(pl.col("kind") != str(AfterSaleKind.REFUND))
+        .select("case_id", "order_no")
+        .join(shipped, on="order_no")
+        .sort("case_id", "line_no")
+    )
+    n = rows.height
+    return table_frame(schema.after_sale_lines, {
+        "case_id": rows["case_id"], "line_no": rows["line_no"], "sku": rows["sku"],
+        "quantity": rows["quantity"], "new_sku": pl.Series([None] * n, dtype=pl.String),
+        "received_good": np.zeros(n, np.int64), "received_damaged": np.zeros(n, np.int64)})

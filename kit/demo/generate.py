@@ -71,7 +71,7 @@ from kit.demo.columns import (
     unique_ints,
     working,
 )
-from kit.demo.fulfilment import after_sales, fulfilment_frames, shipments
+from kit.demo.fulfilment import after_sale_lines, after_sales, fulfilment_frames, shipments
 from kit.demo.geography import line_warehouses, nearest_warehouse, receivers
 from kit.models import Stage, TradeStatus
 from kit.store import schema
@@ -98,6 +98,7 @@ class DemoShop:
     shipment_lines: pl.DataFrame
     tracking_events: pl.DataFrame
     after_sales: pl.DataFrame
+    after_sale_lines: pl.DataFrame
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """Every frame by table name, parents before children (the order to insert them)."""
@@ -288,6 +289,8 @@ def generate(orders: int = 3000, seed: int = 20261130, today: date | None = None
             "amount_fen": lines["amount"], "is_gift_item": lines["is_gift"]}),
     }
     frames |= fulfilment_frames(rng, lines, ship, cases, people, nos, now, origin_s)
+    frames["after_sale_lines"] = after_sale_lines(frames["after_sales"], frames["shipments"],
+                                                  frames["shipment_lines"])
     waiting = np.isin(ship["stage"], [S_ALLOCATED, S_PICKING, S_PACKED])[ship["line_ship"]]
     shipped = ship["line_keep"][waiting]
     reserved = np.zeros(held.shape, np.int64)
