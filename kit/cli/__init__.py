@@ -13,6 +13,7 @@ from kit.cli.fulfil import pack, pick, print_, ship
 from kit.cli.intake import import_
 from kit.cli.review import reconcile, review
 from kit.cli.shortages import outbox, shortages
+from kit.cli.stats import stats
 from kit.cli.stock import allocate, stock
 from kit.cli.tracking import track
 from kit.i18n import set_lang
@@ -29,7 +30,7 @@ def cli(lang: str | None) -> None:
 
 
 for command in (init, demo, status, import_, review, reconcile, deadlines, stock, allocate, shortages, outbox,
-                pick, pack, print_, ship, track, exception_, refund, aftersale, carriers, serve):
+                pick, pack, print_, ship, track, exception_, refund, aftersale, stats, carriers, serve):
     cli.add_command(command)
 
 
