@@ -10,10 +10,10 @@ import sys
 import polars as pl
 import sqlalchemy as sa
 
-from benchmarks import allocation, confirmation, desks, documents, insert_orders, intake
+from benchmarks import allocation, confirmation, desks, documents, insert_orders, intake, stats
 from benchmarks.harness import RESULTS, load_all, render, save
 
-WORKLOADS = ("insert", "intake", "allocation", "documents", "confirmation", "desks")
+WORKLOADS = ("insert", "intake", "allocation", "documents", "confirmation", "desks", "stats")
 
 
 def _sqlite_only(postgres: str | None) -> None:
@@ -46,6 +46,10 @@ def main() -> None:
                         help="confirmation workload: shipments the naive way confirms")
     parser.add_argument("--desks-orders", type=int, default=100_000,
                         help="desks workload: open orders in the shipping desk's shop")
+    parser.add_argument("--stats-shipments", type=int, default=10_000_000,
+                        help="stats workload: synthetic shipments in memory (one year)")
+    parser.add_argument("--stats-db-shipments", type=int, default=1_000_000,
+                        help="stats workload: shipments read from the databases (0: skip)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--postgres", default=os.environ.get("KIT_BENCH_POSTGRES_URL")
                         or os.environ.get("KIT_TEST_POSTGRES_URL"),
@@ -70,6 +74,9 @@ def main() -> None:
     if "desks" in chosen:
         _sqlite_only(args.postgres)
         save("desks", desks.run(args.desks_orders, args.postgres, args.repeat))
+    if "stats" in chosen:
+        _sqlite_only(args.postgres)
+        save("stats", stats.run(args.stats_shipments, args.stats_db_shipments, args.postgres, args.repeat))
     versions = {"polars": pl.__version__, "SQLAlchemy": sa.__version__, "SQLite": sqlite3.sqlite_version}
     if args.postgres:
         import psycopg
