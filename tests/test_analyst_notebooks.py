@@ -42,3 +42,20 @@ def test_stock_check_notebook_runs_on_its_own_demo_shop(monkeypatch: pytest.Monk
     assert "alt_sku" in html  # the alternatives
     widgets = [o for o in shown if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert widgets, "the stock desk was not drawn"
+
+
+def test_statistics_notebook_runs_on_its_own_demo_shop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The statistics table, the carriers' figures, after-sales, backorders, notices, the charts,
+    the workbook and the shipping record, then the statistics wall (S22, S15, S20)."""
+    nb = run("statistics.ipynb", monkeypatch)
+    shown = outputs(nb)
+    assert not [o for o in shown if o.output_type == "error"]
+    html = "\n".join(o.get("data", {}).get("text/html", "")
+                     for o in shown if o.output_type == "execute_result")
+    assert "on_time_rate" in html and "hours_median" in html  # the shipping table
+    assert "exception_rate" in html  # carriers' exceptions (S15)
+    assert "refunded_fen" in html  # after-sales by reason
+    text = "\n".join(o.get("text", "") for o in shown if o.output_type == "stream")
+    assert "发货统计.xlsx" in text and "parcels handed over" in text
+    widgets = [o for o in shown if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(widgets) >= 2, "the charts and the wall were not drawn"

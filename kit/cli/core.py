@@ -105,10 +105,14 @@ def demo(db: str | None, as_json: bool, config_path: str | None, actor: str | No
             with progress_bar(SEED_STEPS, t("cli.demo_working", orders=n_orders), as_json) as bar:
                 batch_id = seed(shop.as_system("demo"), orders=n_orders, seed=seed_value,
                                 today=day, progress=bar.update)
-            # the parcels the carriers report lost, damaged or refused get their exception cases,
-            # as the tracking job opens them (S21): the exceptions desk has work to show
+            # every paid order gets its ship-by deadline (S19) as `kit deadlines --assign` writes it,
+            # so the desks' lists and the on-time statistics have one; the parcels the carriers
+            # report lost, damaged or refused get their exception cases, as the tracking job opens
+            # them (S21): the exceptions desk has work to show
+            from kit.deadlines import assign
             from kit.exceptions import open_from_alerts
 
+            assign(shop.as_system("deadlines"))
             cases = open_from_alerts(shop.as_system("tracking"), notify=False)["opened"]
             created = True
         status = shop.status()

@@ -101,13 +101,15 @@ class KpiGroup(widgets.VBox):
         self.add_class("kit-kpi-group")
 
     def show(self, counts: Mapping[str, int] | None) -> None:
-        """Set every tile from the counts (a state without one shows 0); None shows dashes."""
+        """Set every tile from the counts (a state without one shows 0, a count of None a dash);
+        None shows dashes everywhere."""
         for code in counts or {}:
             if code not in self.tiles:  # a state this kit's enums do not know: show its code
                 self.tiles[code] = KpiTile(code, f"{self.css_prefix}-{css_token(code)}")
                 self.row.children = (*self.row.children, self.tiles[code])
         for code, tile in self.tiles.items():
-            tile.number = None if counts is None else int(counts.get(code, 0))
+            value = None if counts is None else counts.get(code, 0)
+            tile.number = None if value is None else int(value)  # None: nothing to count (a dash)
 
 
 class MessageArea(widgets.HTML):
