@@ -62,6 +62,17 @@ def shot(page: Any, folder: Path, name: str) -> Path:
     return path
 
 
+def element_shot(locator: Any, folder: Path, name: str) -> Path:
+    """A screenshot of one part of the page (scrolled into view), kept like `shot`'s."""
+    path = folder / f"{name}.png"
+    locator.scroll_into_view_if_needed()
+    locator.screenshot(path=str(path))
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        locator.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
+    return path
+
+
 @dataclass(frozen=True)
 class Server:
     """A running `kit serve`: where it answers, its database and its log file."""

@@ -8,22 +8,33 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import FIRST_RENDER_MS, UPDATE_MS, Server, desk_page, js_errors_of, serving, shot
+from browser_support import (
+    FIRST_RENDER_MS,
+    UPDATE_MS,
+    Server,
+    desk_page,
+    element_shot,
+    js_errors_of,
+    serving,
+    shot,
+)
 
 import kit
-from kit import deadlines, demo, stats
+from kit import deadlines, demo, exceptions, stats
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`kit serve` over a demo shop of 300 orders with its deadlines; the supervisor acts."""
+    """`kit serve` over a demo shop of 300 orders as `kit demo` leaves it (deadlines assigned, the
+    exception cases of its lost, damaged and refused parcels opened); the supervisor acts."""
     folder = tmp_path_factory.mktemp("serve-stats")
     db = f"sqlite:///{folder / 'kit.db'}"
     with kit.connect(db, actor="店长") as shop:
         demo.seed(shop, orders=300)
         deadlines.assign(shop)
+        exceptions.open_from_alerts(shop.as_system("tracking"), notify=False)
     with serving(db, folder, actor="店长") as running:
         yield running
 
@@ -55,6 +66,11 @@ def test_statistics_wall_in_the_browser(chromium: str, server: Server, tmp_path:
         expect(charts.locator("svg.svg-figure").first).to_be_visible(timeout=UPDATE_MS)
         assert charts.locator("svg.svg-figure").count() == 4
         shot(page, tmp_path, "stats")
+        page.set_viewport_size({"width": 1280, "height": 2600})  # the page scrolls inside: show it all
+        charts.scroll_into_view_if_needed()
+        page.wait_for_timeout(1500)  # the charts draw as they come into view, with transitions
+        assert element_shot(charts, tmp_path, "stats-charts").stat().st_size > 10_000
+        page.set_viewport_size({"width": 1280, "height": 900})
 
         wall.locator(".kit-stats-period select").select_option(label="周")
         wall.locator(".kit-stats-apply").click()

@@ -143,6 +143,11 @@ def test_demo_json_seeds_once_and_reports_counts(sqlite_url):
         alerts = tracking.alerts(shop).filter(pl.col("kind").is_in(["lost", "damaged", "refused"]))
     assert first["exception_cases"] == cases.height == alerts["shipment_id"].n_unique()
     assert "exception_cases" not in second
+    # S19: every order paid online and not cancelled has its ship-by deadline (COD: from the call)
+    with kit.connect(sqlite_url, actor="店长") as shop:
+        paid = shop.orders().filter(pl.col("paid_at").is_not_null(), pl.col("stage") != "cancelled",
+                                    pl.col("payment_method") == "online")
+    assert paid.height > 0 and paid["ship_by"].null_count() == 0
 
 
 def test_demo_fresh_starts_an_sqlite_file_over(sqlite_url):

@@ -44,7 +44,7 @@ from fulfil_fixtures import (
 from orders_factory import order_no
 
 import kit
-from kit import carriers, exceptions, picking, shipping, tracking
+from kit import aftersales, carriers, exceptions, picking, shipping, tracking
 from kit.allocation import allocate
 from kit.carriers import Names, Verdict, hookimpl
 from kit.errors import BadInput, Conflict, GuardFailed, IllegalTransition, NotFound, PermissionDenied, Refused
@@ -267,6 +267,23 @@ def test_damaged_parcel_refunded_through_an_after_sale_case_S21(w):
     steps = [json.loads(p)["step"] for p in table(w.shop, "outbox", kind="exception")["payload"]]
     assert steps == ["damaged", "refund"]
     assert "59.00" in table(w.shop, "outbox", kind="exception")["text"][-1]
+
+
+def test_no_reship_once_the_order_is_refunded_in_full_S21(w):
+    """S21: a lost parcel is settled once: after the buyer was refunded in full (the trade closed),
+    reshipping is refused in words and nothing is written."""
+    cid = exceptions.open_case(w.shop, w.ids["L"], "lost")["case_id"]
+    clerk = w.as_("售后小雅")
+    case = aftersales.open_case(clerk, NO["L"], "refund", "lost", amount_fen=w.order("L")["paid_fen"])
+    assert aftersales.agree(clerk, case["case_id"])["refund_status"] == "SUCCESS"
+    assert w.order("L")["trade_status"] == "TRADE_CLOSED"
+    before = w.frozen()
+
+    with pytest.raises(Refused) as refused:
+        exceptions.reship(clerk, cid)
+
+    assert NO["L"] in refused.value.message and "交易关闭" in refused.value.message
+    assert w.frozen() == before
 
 
 # --- wrong address: corrected, the carrier told or a task written (S21) ---------------------------

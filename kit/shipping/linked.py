@@ -15,14 +15,16 @@ from datetime import datetime
 import polars as pl
 import sqlalchemy as sa
 
-from kit.errors import BadInput
+from kit.errors import BadInput, Refused
 from kit.lifecycle import audit_rows
-from kit.models import ShipmentStage, StaffMember
+from kit.models import ShipmentStage, StaffMember, TradeStatus
 from kit.stock.reservations import reserve
 from kit.store import schema
 from kit.store.frames import insert_frame, read_by_keys
 
-__all__ = ["send_again"]
+__all__ = ["CLOSED_TRADES", "send_again"]
+
+CLOSED_TRADES = (str(TradeStatus.TRADE_CLOSED), str(TradeStatus.TRADE_CLOSED_BY_TAOBAO))
 
 
 def send_again(
@@ -42,9 +44,15 @@ def send_again(
     """A new allocated shipment of `order_no` with `lines` (line_no, sku, quantity: the order
     line each unit answers to, and the SKU sent, which an exchange may change), its stock
     reserved in `warehouse_code` (Refused naming the items when there is not enough), linked
-    to the shipment it `replaces` or the after-sale case it serves; its id."""
+    to the shipment it `replaces` or the after-sale case it serves; its id. Refused for an
+    order whose trade is closed (refunded in full, or closed by the platform)."""
     if lines.height == 0:
         raise BadInput("linked.no_lines", order_no=order_no)
+    trade = conn.execute(
+        sa.select(schema.orders.c.trade_status).where(schema.orders.c.order_no == order_no)
+    ).scalar()
+    if trade in CLOSED_TRADES:  # refunded in full, or closed by the platform: nothing is owed
+        raise Refused("linked.trade_closed", order_no=order_no, status=TradeStatus(trade).label)
     lines = lines.select(pl.col("line_no").cast(pl.Int64), pl.col("sku").cast(pl.String),
                          pl.col("quantity").cast(pl.Int64))
     weights = read_by_keys(conn, schema.skus, ["sku", "weight_g"], "sku", lines["sku"].unique().to_list())
