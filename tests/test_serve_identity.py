@@ -305,7 +305,7 @@ def test_a_desk_with_the_header_allows_that_role_only(shop_env, monkeypatch):
     model = StockDeskModel()
 
     assert model.refresh() is True, model.message
-    assert model.allowed == ["run_allocation", "receive_stock"]
+    assert model.allowed == ["run_allocation", "receive_stock", "read"]
     model.shop.close()
 
 
