@@ -142,29 +142,62 @@ def shipping_table(
     frame = shipments.lazy().filter(c("handed_over_at").is_not_null())
     if window is not None:
         frame = frame.filter(window.holds("handed_over_at"))
-    # whole minutes as 32-bit integers: the per-group quantiles (the table's costliest figures)
-    # select among them about a third faster than among float hours, and show to 0.1 hour anyway
+    # whole minutes as 32-bit integers: the per-group quantiles select among them faster than
+    # among float hours, and show to 0.1 hour anyway
     minutes = (c("handed_over_at") - c("paid_at")).dt.total_minutes().cast(pl.Int32)
     has_freight = "freight_fen" in shipments.columns
-    aggs = [
+    counts = [
         pl.len().alias("shipments"),
         c("parcels").sum().alias("parcels"),
         c("confirmed_at").is_not_null().sum().alias("confirmed"),
         c("ship_by").is_not_null().sum().alias("timed"),
         (c("handed_over_at") <= c("ship_by")).sum().alias("on_time"),
-        (minutes.median() / 60.0).alias("hours_median"),
-        (minutes.quantile(0.9, "linear") / 60.0).alias("hours_p90"),
         c("weight_g").is_not_null().sum().alias("weighed"),
         c("weight_g").is_null().sum().alias("unweighed"),
         (c("weight_g").sum() / 1000.0).alias("weight_kg"),
         (c("freight_fen").is_not_null().sum() if has_freight else pl.lit(0)).alias("priced"),
         (c("freight_fen").sum() if has_freight else pl.lit(0)).alias("freight_fen"),
     ]
-    out = _grouped(frame, _keys("handed_over_at", period, by), aggs).with_columns(
+    out = _with_hours(frame, _keys("handed_over_at", period, by), counts, minutes).with_columns(
         on_time_rate=rate(c("on_time"), c("timed")),
         freight_fen=pl.when(c("priced") > 0).then(c("freight_fen")),
     )
-    return typed(out.collect(), _schema(period, by, shipments.schema, SHIPPING))
+    return typed(out, _schema(period, by, shipments.schema, SHIPPING))
+
+
+def _hours(minutes: pl.Expr) -> list[pl.Expr]:
+    """The median and 90th percentile (linear) of the minutes, in hours."""
+    return [
+        (minutes.median() / 60.0).alias("hours_median"),
+        (minutes.quantile(0.9, "linear") / 60.0).alias("hours_p90"),
+    ]
+
+
+def _with_hours(
+    frame: pl.LazyFrame, keys: list[pl.Expr], counts: list[pl.Expr], minutes: pl.Expr
+) -> pl.DataFrame:
+    """The counts and the hours' quantiles per group (sorted by the keys), the same numbers as one
+    group-by computing them all, in about a third of its time on millions of rows.
+
+    A quantile in a group-by keyed by dates and strings gathers every group's values in polars'
+    in-memory engine, which then computes the whole group-by, counts included. So the counts go
+    through one group-by of their own (streaming), and the quantiles through a second one keyed
+    by a 64-bit hash of the keys alone: an integer key, over two narrow columns. The hash stands
+    for its group only if no two groups share one, which is checked; otherwise (never seen) the
+    one group-by does it all.
+    """
+    if not keys:
+        return frame.select(*counts, *_hours(minutes)).collect()
+    names = frame.select(keys).collect_schema().names()
+    table = frame.group_by(keys).agg(counts).with_columns(pl.struct(names).hash().alias("_key")).collect()
+    if table["_key"].n_unique() == table.height:
+        spread = frame.select(pl.struct(keys).hash().alias("_key"), minutes.alias("_minutes")).collect()
+        hours = spread.group_by("_key").agg(_hours(c("_minutes")))
+        if hours.height == table.height and hours["_key"].is_in(table["_key"].implode()).all():
+            out = table.join(hours, on="_key", how="left").drop("_key")
+            return out.sort(names, nulls_last=True)
+    out = frame.group_by(keys).agg(*counts, *_hours(minutes)).sort(names, nulls_last=True)
+    return out.collect()
 
 
 def summary(shipments: pl.DataFrame, window: Window | None = None) -> pl.DataFrame:
