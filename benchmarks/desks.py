@@ -160,8 +160,14 @@ def _kernels(server: subprocess.Popen[bytes]) -> list[Any]:
     """The Voilà kernels `kit serve` runs (psutil processes)."""
     import psutil
 
-    return [p for p in psutil.Process(server.pid).children(recursive=True)
-            if any("ipykernel" in part for part in p.cmdline())]
+    found = []
+    for child in psutil.Process(server.pid).children(recursive=True):
+        try:
+            if any("ipykernel" in part for part in child.cmdline()):
+                found.append(child)
+        except psutil.NoSuchProcess:  # a process that ended between the listing and the look
+            continue
+    return found
 
 
 def _preheats(server: subprocess.Popen[bytes]) -> bool:
@@ -169,7 +175,10 @@ def _preheats(server: subprocess.Popen[bytes]) -> bool:
     import psutil
 
     for child in psutil.Process(server.pid).children(recursive=True):
-        line = " ".join(child.cmdline())
+        try:
+            line = " ".join(child.cmdline())
+        except psutil.NoSuchProcess:
+            continue
         if " -m voila" in line:
             if "preheat_kernel=True" in line:
                 return True
