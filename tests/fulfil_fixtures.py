@@ -6,6 +6,7 @@ test_shipping, test_cli_fulfil, test_ui_warehouse).
                                  built_shops, ...)
     built = built_shops(build)  # the module's `built` fixture: built("sqlite") → the shop's URL
 
+- Parcels taken the whole way, picked, packed, handed over and confirmed (ship).
 - The test shops' people, warehouses, sender and catalogue (STAFF, WAREHOUSES, SENDER,
   catalogue(...)), their settings (config), one approved order with chosen lines (add_order),
   settings, catalogue and opening stock in one step (open_shop).
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ from conftest import drop_pg_database, new_pg_database, postgres_admin_url, skip
 from orders_factory import LINE_SCHEMA, make_orders, order_no
 
 import kit
-from kit import packing, picking, stock
+from kit import packing, picking, shipping, stock
 from kit.allocation import allocate
 from kit.store import schema
 from kit.store.frames import read_frame
@@ -117,6 +118,25 @@ def pack_all(shop: kit.Shop, shipment_id: int) -> dict[str, Any]:
     sheet = packing.sheet(shop, shipment_id)
     scans = [sku for sku, n in sheet["items"].select("sku", "quantity").iter_rows() for _ in range(n)]
     return packing.pack(shop, shipment_id, scans, sheet["expected_g"])
+
+
+def ship(shop: kit.Shop, numbers: dict[int, str], *, packed: Iterable[int] = (),
+         confirmed: Iterable[int] | None = None) -> None:
+    """Take allocated parcels the whole way as the shop's staff do: picked in a wave and packed by
+    仓管小李 (the parcels of `numbers` and those only `packed`), handed to the courier with their
+    numbers (`numbers`: shipment id → tracking number) and confirmed on the platform (`confirmed`,
+    default every handed-over one) by 物流小张. Asserts that nothing is refused."""
+    warehouse, clerk = shop.acting_as("仓管小李"), shop.acting_as("物流小张")
+    picked = sorted({*numbers, *packed})
+    picking.start_waves(warehouse, shipment_ids=picked)
+    for sid in picked:
+        pack_all(warehouse, sid)
+    done = shipping.hand_over(clerk, [{"shipment_id": sid, "tracking_no": no} for sid, no in numbers.items()])
+    assert done["refused"] == [], done
+    if numbers:
+        confirm = sorted(numbers) if confirmed is None else list(confirmed)
+        result = shipping.confirm(clerk, confirm)
+        assert result["refused"] == [], result
 
 
 # --- reading the shop ---------------------------------------------------------------------------

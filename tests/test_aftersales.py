@@ -37,6 +37,7 @@ from fulfil_fixtures import (
     level,
     open_shop,
     pack_all,
+    ship,
     table,
 )
 from orders_factory import order_no
@@ -115,18 +116,9 @@ def build(url: str) -> None:
                 paid_fen=0 if pay == "cod" else PAID[name],
                 phone_confirmed=pay == "cod",
             )
-        warehouse = boss.acting_as("仓管小李")
-        assert sorted(allocate(warehouse).allocated) == sorted(NO.values())
+        assert sorted(allocate(boss.acting_as("仓管小李")).allocated) == sorted(NO.values())
         ids = shipment_ids(boss)
-        picked = [ids[n] for n in "ABCEF"]
-        picking.start_waves(warehouse, shipment_ids=picked)
-        for sid in picked:
-            pack_all(warehouse, sid)
-        clerk = boss.acting_as("物流小张")
-        done = shipping.hand_over(clerk, [{"shipment_id": ids[n], "tracking_no": NUMBER[n]} for n in "ABCF"])
-        assert done["refused"] == [], done
-        confirmed = shipping.confirm(clerk, [ids[n] for n in "ABCF"])
-        assert confirmed["refused"] == [], confirmed
+        ship(boss, {ids[n]: NUMBER[n] for n in "ABCF"}, packed=[ids["E"]])
 
 
 built = built_shops(build)  # built(kind) → the test shop's URL; db_url: a fresh copy per test

@@ -38,6 +38,7 @@ from fulfil_fixtures import (
     level,
     open_shop,
     pack_all,
+    ship,
     snapshot,
     table,
 )
@@ -88,17 +89,9 @@ def build(url: str) -> None:
         open_shop(boss, SKUS, OPENING)
         for k, items in ORDERS.values():
             add_order(boss, k, items, source="exceptions", carrier_code="yto")
-        warehouse = boss.acting_as("仓管小李")
-        assert sorted(allocate(warehouse).allocated) == sorted(NO.values())
+        assert sorted(allocate(boss.acting_as("仓管小李")).allocated) == sorted(NO.values())
         ids = ids_by_name(boss)
-        picking.start_waves(warehouse, shipment_ids=sorted(ids.values()))
-        for sid in ids.values():
-            pack_all(warehouse, sid)
-        clerk = boss.acting_as("物流小张")
-        done = shipping.hand_over(clerk, [{"shipment_id": ids[n], "tracking_no": NUMBER[n]} for n in NUMBER])
-        assert done["refused"] == [], done
-        confirmed = shipping.confirm(clerk, [ids[n] for n in NUMBER])
-        assert confirmed["refused"] == [], confirmed
+        ship(boss, {ids[n]: NUMBER[n] for n in NUMBER}, packed=[ids["P"]])
 
 
 built = built_shops(build)

@@ -30,13 +30,12 @@ from fulfil_fixtures import (
     db_url_fixture,  # noqa: F401  (a fixture of this module)
     level,
     open_shop,
-    pack_all,
+    ship,
     table,
 )
 from orders_factory import order_no
 
 import kit
-from kit import picking, shipping
 from kit.aftersales.imports import import_refunds, read_refunds, refund_path
 from kit.allocation import allocate
 from kit.errors import BadInput, PermissionDenied
@@ -75,23 +74,10 @@ def build(url: str) -> None:
                 payable_fen=paid,
                 paid_fen=paid,
             )
-        warehouse = boss.acting_as("仓管小李")
-        assert sorted(allocate(warehouse).allocated) == sorted(NO.values())
+        assert sorted(allocate(boss.acting_as("仓管小李")).allocated) == sorted(NO.values())
         ids = {no: sid for sid, no in table(boss, "shipments").select("shipment_id", "order_no").rows()}
         shipped = [ids[NO[n]] for n in "BCDE"]
-        picking.start_waves(warehouse, shipment_ids=shipped)
-        for sid in shipped:
-            pack_all(warehouse, sid)
-        clerk = boss.acting_as("物流小张")
-        done = shipping.hand_over(
-            clerk,
-            [
-                {"shipment_id": sid, "tracking_no": f"YT10000000000{i:02d}"}
-                for i, sid in enumerate(shipped, 1)
-            ],
-        )
-        assert done["refused"] == [], done
-        assert shipping.confirm(clerk, shipped)["refused"] == []
+        ship(boss, {sid: f"YT10000000000{i:02d}" for i, sid in enumerate(shipped, 1)})
 
 
 built = built_shops(build)  # built(kind) → the test shop's URL; db_url: a fresh copy per test

@@ -42,14 +42,14 @@ from fulfil_fixtures import (
     config,
     db_url_fixture,  # noqa: F401  (a fixture of this module)
     open_shop,
-    pack_all,
+    ship,
     snapshot,
     table,
 )
 from orders_factory import order_no
 
 import kit
-from kit import carriers, picking, shipping, tracking
+from kit import carriers, tracking
 from kit.allocation import allocate
 from kit.carriers import hookimpl
 from kit.errors import BadInput, ConfigError, PermissionDenied
@@ -101,17 +101,9 @@ def build(url: str) -> None:
         open_shop(boss, SKUS, OPENING)
         for k, items, carrier, pay in ORDERS.values():
             add_order(boss, k, items, source="tracking", carrier_code=carrier, payment_method=pay)
-        warehouse = boss.acting_as("仓管小李")
-        assert sorted(allocate(warehouse).allocated) == sorted(NO.values())
+        assert sorted(allocate(boss.acting_as("仓管小李")).allocated) == sorted(NO.values())
         ids = shipment_ids(boss)
-        picking.start_waves(warehouse, shipment_ids=sorted(ids.values()))
-        for sid in ids.values():
-            pack_all(warehouse, sid)
-        clerk = boss.acting_as("物流小张")
-        done = shipping.hand_over(clerk, [{"shipment_id": ids[n], "tracking_no": NUMBER[n]} for n in ids])
-        assert done["refused"] == [], done
-        confirmed = shipping.confirm(clerk, [sid for n, sid in ids.items() if n != "F"])
-        assert confirmed["refused"] == [], confirmed
+        ship(boss, {ids[n]: NUMBER[n] for n in ids}, confirmed=[sid for n, sid in ids.items() if n != "F"])
 
 
 built = built_shops(build)  # built(kind) → the test shop's URL; db_url: a fresh copy per test

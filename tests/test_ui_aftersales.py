@@ -33,14 +33,14 @@ from fulfil_fixtures import (
     config,
     copy_of,
     open_shop,
-    pack_all,
+    ship,
     table,
 )
 from orders_factory import order_no
 from ui_support import header_px, visible
 
 import kit
-from kit import aftersales, exceptions, picking, shipping, tracking
+from kit import aftersales, exceptions, tracking
 from kit.errors import BadInput, PermissionDenied
 from kit.i18n import set_lang, t
 from kit.ui.aftersales_desk import VIEWS, AfterSalesDeskModel, aftersales_desk, parse_yuan
@@ -72,22 +72,11 @@ def build(url: str) -> None:
         open_shop(boss, SKUS, OPENING)
         for k, items in ORDERS.values():
             add_order(boss, k, items, source="aftersales desk", carrier_code="yto")
-        warehouse = boss.acting_as("仓管小李")
         from kit.allocation import allocate
 
-        assert sorted(allocate(warehouse).allocated) == sorted(NO.values())
+        assert sorted(allocate(boss.acting_as("仓管小李")).allocated) == sorted(NO.values())
         ids = ids_by_name(boss)
-        picking.start_waves(warehouse, shipment_ids=sorted(ids.values()))
-        for sid in ids.values():
-            pack_all(warehouse, sid)
-        clerk = boss.acting_as("物流小张")
-        assert (
-            shipping.hand_over(clerk, [{"shipment_id": ids[n], "tracking_no": NUMBER[n]} for n in NUMBER])[
-                "refused"
-            ]
-            == []
-        )
-        assert shipping.confirm(clerk, list(ids.values()))["refused"] == []
+        ship(boss, {ids[n]: NUMBER[n] for n in NUMBER})
 
 
 built = built_shops(build)
