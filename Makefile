@@ -20,9 +20,10 @@ demo: $(STAMP)
 	$(BIN)/kit demo
 	$(BIN)/kit serve --port $(PORT)
 
-## make test: every test this machine allows (PostgreSQL and browser tests skip without them)
+## make test: every test this machine allows (PostgreSQL and browser tests skip without them),
+## one test file per worker on every core
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
