@@ -224,6 +224,38 @@ def test_claim_then_answer_then_reship_from_the_desk_S21(shop: kit.Shop) -> None
     assert desk.model.counts["exceptions_open"] == 0  # the list holds open cases only
 
 
+def test_a_wrong_address_corrected_from_the_desk_S21(shop: kit.Shop) -> None:
+    """A wrong-address case offers the address form; the right address typed in is written to the
+    order (audited) and the case is address_corrected; a bad mobile is refused in words first."""
+    sid = ids_by_name(shop)["R"]
+    case_id = exceptions.open_case(shop, sid, "wrong_address", description="买家说门牌号写错了")["case_id"]
+    desk = desk_for(shop)
+    pick(desk, "exceptions", case_id)
+    assert "correct_address" in shown_buttons(desk) and visible(desk.address_row)
+    right = {
+        "receiver_name": "测试收件人",
+        "receiver_mobile": "1390000",
+        "province": "浙江省",
+        "city": "杭州市",
+        "district": "西湖区",
+        "address_detail": "文三路 100 号",
+    }
+    for field, value in right.items():
+        desk.address[field].value = value
+    desk.buttons["correct_address"].click()
+    assert desk.model.level == "error" and "1390000" in desk.model.message
+    assert exceptions.case(shop, case_id)["state"] == "open"
+
+    pick(desk, "exceptions", case_id)
+    desk.address["receiver_mobile"].value = "13900001111"
+    desk.buttons["correct_address"].click()
+    assert desk.model.level == "info", desk.model.message
+    assert exceptions.case(shop, case_id)["state"] == "address_corrected"
+    order = table(shop, "orders", order_no=NO["R"]).row(0, named=True)
+    assert (order["receiver_mobile"], order["address_detail"]) == ("13900001111", "文三路 100 号")
+    assert all(box.value == "" for box in desk.address.values())
+
+
 def test_open_exceptions_from_the_alerts_S21(shop: kit.Shop) -> None:
     """The alerts view offers to open cases from every lost, damaged and refused alert; after it
     the lost parcel has its case, and the same again opens nothing more."""

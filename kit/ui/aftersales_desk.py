@@ -44,7 +44,18 @@ __all__ = [
 VIEWS = ("exceptions", "cases", "alerts")  # what the desk's table shows
 KPIS = ("alerts", "exceptions_open", "exceptions_mine", "cases_open", "cases_goods", "oldest_hours")
 # the buttons a selected row may offer, in the order they are shown
-EXCEPTION_ACTIONS = ("take", "claim", "answer", "reship", "refund", "resolve", "receive_return", "close_case")
+EXCEPTION_ACTIONS = (
+    "take",
+    "claim",
+    "answer",
+    "reship",
+    "refund",
+    "correct_address",
+    "resolve",
+    "receive_return",
+    "close_case",
+)
+ADDRESS_FIELDS = ("receiver_name", "receiver_mobile", "province", "city", "district", "address_detail")
 CASE_ACTIONS = ("take", "agree", "refund", "refuse", "goods_returned", "receive", "reopen", "close_case")
 ALERT_ACTIONS = ("open_exception", "open_from_alerts")
 _ENTITY = {"exceptions": "exception", "cases": "after_sale"}
@@ -202,7 +213,8 @@ class AfterSalesDeskModel(DeskModel):
             "take": "take_case" in allowed and status not in ("SUCCESS", "CLOSED"),
             "agree": "agree_return" in moves or ("refund" in moves and status == "WAIT_SELLER_AGREE"),
             # refund only is paid by agreeing; a return once its goods are checked in
-            "refund": "refund" in moves and status == str(RefundStatus.WAIT_SELLER_CONFIRM_GOODS)
+            "refund": "refund" in moves
+            and status == str(RefundStatus.WAIT_SELLER_CONFIRM_GOODS)
             and not waiting_goods,
             "refuse": "refuse" in moves,
             "goods_returned": "goods_returned" in moves,
@@ -238,12 +250,17 @@ class AfterSalesDeskModel(DeskModel):
 
     # --- actions ---------------------------------------------------------------------------
 
-    def act(self, action: str, amount: Any = "", text: str = "") -> bool:
+    def act(
+        self, action: str, amount: Any = "", text: str = "", address: dict[str, str] | None = None
+    ) -> bool:
         """Run `action` on the selected row of the list shown (amount in yuan, text: evidence,
-        answer, reason or note, as the action needs); one service call, then read again."""
-        return self.attempt(self._act, action, amount, text) is not None
+        answer, reason or note, address: the buyer's right one, as the action needs); one
+        service call, then read again."""
+        return self.attempt(self._act, action, amount, text, address) is not None
 
-    def _act(self, action: str, amount: Any, text: str) -> dict[str, Any]:
+    def _act(
+        self, action: str, amount: Any, text: str, address: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         if action not in self.offered:
             raise BadInput("aftersales_desk.not_offered", action=t(f"aftersales_desk.button_{action}"))
         shop = self.require_shop()
@@ -251,6 +268,11 @@ class AfterSalesDeskModel(DeskModel):
         if self.view == "alerts":
             return self._finish(self._alert_action(shop, action))
         key = int(self.chosen["case_id"])
+        if action == "correct_address":
+            given = {f: (address or {}).get(f, "").strip() for f in ADDRESS_FIELDS}
+            return self._finish(
+                exceptions.correct_address(shop, key, given, expected_version=self.chosen.get("version"))
+            )
         calls = self._exception_calls() if self.view == "exceptions" else self._case_calls()
         return self._finish(calls[action](shop, key, amount, text))
 

@@ -6,8 +6,9 @@ actions that need them), the refund import and the message area. They draw an
 CSS classes (stable, for browser tests): `kit-aftersales` (root), `kit-refresh`,
 `kit-kpi-aftersales-<name>` (alerts, exceptions_open, exceptions_mine, cases_open, cases_goods,
 oldest_hours), `kit-aftersales-view`, `kit-aftersales-table-<view>` (exceptions, cases, alerts),
-`kit-form-case` with `kit-case-summary`, `kit-case-amount`, `kit-case-text` and one button
-`kit-case-<action>` per action (take, claim, answer, reship, refund, resolve, receive_return,
+`kit-form-case` with `kit-case-summary`, `kit-case-amount`, `kit-case-text`, `kit-case-address`
+(`kit-address-<field>`: the buyer's right address) and one button `kit-case-<action>` per action
+(take, claim, answer, reship, refund, correct_address, resolve, receive_return,
 close_case, agree, refuse, goods_returned, receive, reopen, open_exception, open_from_alerts);
 `kit-form-import` with `kit-import-refunds` (the file upload); `kit-confirm…` of
 kit.ui.review_forms.Confirmation; `kit-message`.
@@ -22,6 +23,7 @@ import ipywidgets as widgets
 
 from kit.i18n import t
 from kit.ui.aftersales_desk import (
+    ADDRESS_FIELDS,
     ALERT_ACTIONS,
     CASE_ACTIONS,
     EXCEPTION_ACTIONS,
@@ -53,6 +55,7 @@ ICONS = {
     "receive": "download",
     "reopen": "repeat",
     "open_exception": "exclamation-triangle",
+    "correct_address": "map-marker",
     "open_from_alerts": "list",
 }
 DESK_STYLE = desk_style(
@@ -105,8 +108,20 @@ class AfterSalesDesk(DeskPage):
             made.on_click(lambda _b, a=action: self._clicked(a))
             self.buttons[action] = made
         fields = widgets.HBox([self.amount, self.text], layout=widgets.Layout(align_items="center"))
+        self.address = {
+            f: text_box(
+                t(f"aftersales_desk.address_{f}"),
+                f"kit-address-{f}",
+                "300px" if f == "address_detail" else "130px",
+            )
+            for f in ADDRESS_FIELDS
+        }
+        self.address_row = widgets.HBox(
+            list(self.address.values()), layout=widgets.Layout(flex_flow="row wrap")
+        )
+        self.address_row.add_class("kit-case-address")
         row = widgets.HBox(list(self.buttons.values()), layout=widgets.Layout(flex_flow="row wrap"))
-        return form("kit-form-case", [self.summary, fields, row], box=widgets.VBox)
+        return form("kit-form-case", [self.summary, fields, self.address_row, row], box=widgets.VBox)
 
     def _import_form(self) -> widgets.Box:
         self.upload = widgets.FileUpload(
@@ -122,9 +137,13 @@ class AfterSalesDesk(DeskPage):
     def _clicked(self, action: str) -> None:
         amount, text = self.amount.value, self.text.value
 
+        address = {f: box.value for f, box in self.address.items()} if action == "correct_address" else None
+
         def run(_r: object = None) -> None:
-            if self.model.act(action, amount, text):
+            if self.model.act(action, amount, text, address):
                 self.amount.value = self.text.value = ""
+                for box in self.address.values():
+                    box.value = ""
 
         if action in ASK_FIRST:
             self.confirm.ask(
@@ -164,6 +183,7 @@ class AfterSalesDesk(DeskPage):
             show(made, action in offered)
         show(self.amount, bool(offered & NEEDS_AMOUNT))
         show(self.text, bool(offered & NEEDS_TEXT))
+        show(self.address_row, "correct_address" in offered)
         row = self.model.chosen
         if row:
             self.summary.value = f"<div>{escape(self._what())}</div>"
