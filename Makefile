@@ -20,10 +20,9 @@ demo: $(STAMP)
 	$(BIN)/kit demo
 	$(BIN)/kit serve --port $(PORT)
 
-## make test: every test this machine allows (PostgreSQL and browser tests skip without them),
-## one test file per worker on every core
+## make test: every test this machine allows (PostgreSQL and browser tests skip without them)
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
