@@ -66,6 +66,28 @@ def _text(value: str | None, name: str) -> str:
     return text
 
 
+def _step_one(
+    shop: Shop,
+    case_id: int,
+    action: str,
+    *,
+    reason: str | None,
+    values: dict[str, Any],
+    expected_version: int | None,
+    now: datetime | None,
+) -> dict[str, Any]:
+    """One step of one case in its own transaction (role, state, version, audit through
+    kit.exceptions.records.step), writing `values` beside the state; returns the case."""
+    actor = require(shop.actor, "read")
+    moment = now or clock.now()
+    with shop.store.write() as conn:
+        rows = lock_case(conn, case_id)
+        step(
+            conn, rows, action, actor, moment, expected_version=expected_version, reason=reason, values=values
+        )
+        return as_dict(conn, case_id)
+
+
 def claim(
     shop: Shop,
     case_id: int,
@@ -77,23 +99,18 @@ def claim(
 ) -> dict[str, Any]:
     """S21: a claim filed with the carrier for a lost or damaged parcel: the amount (fen) and
     the evidence (photos, the courier's note: where they are kept). Returns the case."""
-    actor = require(shop.actor, "read")
+    require(shop.actor, "read")
     amount = _fen(amount_fen, "amount_fen", positive=True)
     proof = _text(evidence, "evidence")
-    moment = now or clock.now()
-    with shop.store.write() as conn:
-        rows = lock_case(conn, case_id)
-        step(
-            conn,
-            rows,
-            "claim",
-            actor,
-            moment,
-            expected_version=expected_version,
-            reason=t("exceptions.claim_reason", amount=yuan(amount), evidence=proof),
-            values={"claim_fen": amount, "evidence": proof},
-        )
-        return as_dict(conn, case_id)
+    return _step_one(
+        shop,
+        case_id,
+        "claim",
+        reason=t("exceptions.claim_reason", amount=yuan(amount), evidence=proof),
+        values={"claim_fen": amount, "evidence": proof},
+        expected_version=expected_version,
+        now=now,
+    )
 
 
 def answer(
@@ -107,23 +124,18 @@ def answer(
 ) -> dict[str, Any]:
     """S21: the carrier's answer to the claim, and what it pays (fen, zero when it refused).
     Returns the case."""
-    actor = require(shop.actor, "read")
+    require(shop.actor, "read")
     words = _text(text, "answer")
     paid = _fen(compensation_fen, "compensation_fen", positive=False)
-    moment = now or clock.now()
-    with shop.store.write() as conn:
-        rows = lock_case(conn, case_id)
-        step(
-            conn,
-            rows,
-            "answer",
-            actor,
-            moment,
-            expected_version=expected_version,
-            reason=t("exceptions.answer_reason", text=words, compensation=yuan(paid)),
-            values={"carrier_answer": words, "compensation_fen": paid},
-        )
-        return as_dict(conn, case_id)
+    return _step_one(
+        shop,
+        case_id,
+        "answer",
+        reason=t("exceptions.answer_reason", text=words, compensation=yuan(paid)),
+        values={"carrier_answer": words, "compensation_fen": paid},
+        expected_version=expected_version,
+        now=now,
+    )
 
 
 def _shipment(conn: sa.Connection, shipment_id: int) -> dict[str, Any]:
@@ -265,22 +277,16 @@ def close(
 ) -> dict[str, Any]:
     """Close a live case without a resolution (a false alarm, the buyer withdrew …); the
     reason is required, kept as the resolution and in the audit row. Returns the case."""
-    actor = require(shop.actor, "read")
-    why = (reason or "").strip()
-    moment = now or clock.now()
-    with shop.store.write() as conn:
-        rows = lock_case(conn, case_id)
-        step(
-            conn,
-            rows,
-            "close_case",
-            actor,
-            moment,
-            expected_version=expected_version,
-            reason=why or None,
-            values={"resolution": why or None},
-        )
-        return as_dict(conn, case_id)
+    why = (reason or "").strip() or None  # the lifecycle refuses a close without a reason
+    return _step_one(
+        shop,
+        case_id,
+        "close_case",
+        reason=why,
+        values={"resolution": why},
+        expected_version=expected_version,
+        now=now,
+    )
 
 
 def take(
